@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages routekaart needs to build, run and test, when any is missing.
+# Uses sudo when not run as root. Quiet when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config make gcc clang
+  postgresql-15 postgresql-15-postgis-3 postgresql-client-15
+  libmicrohttpd-dev libjansson-dev libpq-dev libcurl4-openssl-dev
+  check libsubunit-dev zlib1g-dev
+  python3 python3-yaml curl ca-certificates
+)
+if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
