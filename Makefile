@@ -1,0 +1,84 @@
+# routekaart: `make run` serves the map on http://localhost:8080/, `make test` runs every test.
+# Both install what is missing, build, and set up a throwaway PostGIS cluster under var/.
+
+SANITIZE ?=
+comma := ,
+BUILD := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+PORT ?= 8080
+
+CC ?= cc
+PKGS := libmicrohttpd jansson libpq zlib
+CFLAGS ?= -O2 -g
+WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
+	-Wwrite-strings -Wmissing-prototypes -Wvla -Werror
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Iservice -I$(BUILD) -MMD -MP
+LDLIBS = $(PKG_LIBS) -lpthread
+
+SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+SERVICE_OBJ := $(patsubst service/%.c,$(BUILD)/%.o,$(SERVICE_SRC)) $(BUILD)/openapi_doc.o
+TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
+
+.PHONY: all binaries deps db run stop test clean distclean
+all: binaries
+
+binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests
+
+deps:
+	@deploy/install-deps.sh
+
+$(BUILD)/%.o: service/%.c | $(BUILD)
+	@echo '  CC  $<'
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/openapi_doc.c: openapi.yaml service/gen-openapi.py | $(BUILD)
+	@python3 service/gen-openapi.py $< $@
+
+$(BUILD)/openapi_doc.o: $(BUILD)/openapi_doc.c
+	@echo '  CC  $<'
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/routekaartd: $(BUILD)/main.o $(SERVICE_OBJ)
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	@echo '  CC  $<'
+	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check libcurl) -Itests -c -o $@ $<
+
+$(BUILD)/unit-tests: $(BUILD)/tests/unit.o $(SERVICE_OBJ)
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/query.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD):
+	@mkdir -p $@
+
+# The database of `make run`: created once, kept between runs.
+db: deps
+	@deploy/db-setup.sh pg
+
+run: deps binaries db
+	@deploy/serve.sh $(BUILD)/routekaartd pg $(PORT)
+
+stop:
+	@deploy/pg.sh stop pg
+	@deploy/pg.sh stop pgtest
+
+test: deps binaries
+	@tests/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-*
+
+distclean: clean stop
+	deploy/pg.sh destroy pg
+	deploy/pg.sh destroy pgtest
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,28 @@
+/* Settings from environment variables, with safe defaults. `routekaartd --help` lists them. */
+#ifndef RK_CONFIG_H
+#define RK_CONFIG_H
+
+struct config {
+	const char *database_url;  /* libpq conninfo or URI (borrowed from the environment) */
+	const char *listen;        /* address to bind */
+	int port;                  /* 0 = any free port */
+	const char *public_base_url; /* base of absolute links; NULL = from the Host header */
+	int threads;               /* MHD worker threads */
+	int max_connections;
+	int max_connections_per_ip;
+	int connection_timeout_s;
+	int db_pool_size;
+	int db_acquire_timeout_ms;
+	int db_statement_timeout_ms;
+	int db_connect_timeout_s;
+	int max_url_bytes;
+	int max_header_bytes;       /* memory for one connection's request head */
+	int cache_max_age_s;        /* Cache-Control max-age of data responses */
+	const char *log_level;      /* "info" or "error" */
+};
+
+/* Fills cfg from the environment; on a bad value writes a message to err and returns -1. */
+int config_load(struct config *cfg, char *err, unsigned long errlen);
+void config_print_help(const char *prog);
+
+#endif

@@ -1,0 +1,610 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+#include "banned.h"
+
+/* Bytes of an unexpected request body read (and discarded) before answering 413. */
+#define MAX_IGNORED_BODY 65536
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct app *app;
+};
+
+/* --- problems --- */
+
+struct problem_kind {
+	const char *slug;
+	const char *title;
+};
+
+static const struct problem_kind problem_kinds[] = {
+	{"invalid-parameter", "invalid parameter"},
+	{"invalid-request", "malformed request"},
+	{"not-found", "not found"},
+	{"method-not-allowed", "method not allowed"},
+	{"not-acceptable", "not acceptable"},
+	{"uri-too-long", "request target too long"},
+	{"payload-too-large", "request body too large"},
+	{"service-unavailable", "service unavailable"},
+	{"internal-error", "internal error"},
+};
+
+static const char *problem_title(const char *slug)
+{
+	for (size_t i = 0; i < sizeof(problem_kinds) / sizeof(problem_kinds[0]); i++)
+		if (strcmp(problem_kinds[i].slug, slug) == 0)
+			return problem_kinds[i].title;
+	return "error";
+}
+
+void http_respond(struct request *r, unsigned status, const char *content_type, char *body, size_t len)
+{
+	free(r->resp.body);
+	r->resp.status = status;
+	r->resp.content_type = content_type;
+	r->resp.body = body;
+	r->resp.len = len;
+	r->responded = 1;
+}
+
+void http_ok(struct request *r, const char *content_type, char *body, size_t len)
+{
+	http_respond(r, 200, content_type, body, len);
+	snprintf(r->resp.cache_control, sizeof(r->resp.cache_control), "public, max-age=%d",
+		 r->app->cfg->cache_max_age_s);
+}
+
+void http_ok_json(struct request *r, const char *content_type, json_t *doc)
+{
+	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (!s) {
+		http_problem(r, 500, "internal-error", "the response could not be built");
+		return;
+	}
+	http_ok(r, content_type, s, strlen(s));
+}
+
+static json_t *problem_doc(struct request *r, unsigned status, const char *slug, const char *detail)
+{
+	char type[64];
+	snprintf(type, sizeof(type), "/problems/%s", slug);
+	json_t *doc = json_object();
+	json_object_set_new(doc, "type", json_string(type));
+	json_object_set_new(doc, "title", json_string(problem_title(slug)));
+	json_object_set_new(doc, "status", json_integer(status));
+	if (detail)
+		json_object_set_new(doc, "detail", json_string(detail));
+	json_t *instance = r->target.path ? json_string(r->target.path) : NULL;
+	if (instance) /* NULL too for a path that is not UTF-8 */
+		json_object_set_new(doc, "instance", instance);
+	return doc;
+}
+
+static void respond_problem_doc(struct request *r, unsigned status, json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!s) {
+		static const char fallback[] = "{\"type\":\"/problems/internal-error\",\"title\":\"internal "
+					       "error\",\"status\":500}";
+		s = strdup(fallback);
+		status = 500;
+	}
+	http_respond(r, status, "application/problem+json", s, s ? strlen(s) : 0);
+	r->resp.cache_control[0] = '\0';
+}
+
+void http_problem(struct request *r, unsigned status, const char *slug, const char *detail)
+{
+	respond_problem_doc(r, status, problem_doc(r, status, slug, detail));
+}
+
+void http_problem_params(struct request *r, const struct perrors *errs)
+{
+	json_t *doc = problem_doc(r, 400, "invalid-parameter",
+				  errs->n == 1 ? errs->v[0].message
+					       : "several parameters are wrong; see errors");
+	json_t *list = json_array();
+	for (size_t i = 0; i < errs->n; i++) {
+		/* Parameter names come from the request: jansson refuses invalid UTF-8, so fall back. */
+		json_t *name = json_string(errs->v[i].parameter);
+		json_t *msg = json_string(errs->v[i].message);
+		json_array_append_new(list, json_pack("{s:o,s:s,s:o}", "parameter",
+						      name ? name : json_string("(not UTF-8)"), "code",
+						      errs->v[i].code, "message",
+						      msg ? msg : json_string("invalid value")));
+	}
+	json_object_set_new(doc, "errors", list);
+	respond_problem_doc(r, 400, doc);
+}
+
+void http_problem_db(struct request *r, const struct db_error *e)
+{
+	if (e->status == 503) {
+		http_problem(r, 503, "service-unavailable",
+			     "the database is unavailable or busy; try again shortly");
+		r->resp.retry_after = 1;
+	} else {
+		/* The database's own message may name internals: it goes to the log, not the client. */
+		http_problem(r, 500, "internal-error", "the request could not be completed");
+	}
+}
+
+/* --- content negotiation --- */
+
+static int media_match(const char *range, size_t rlen, const char *type)
+{
+	if (rlen == 3 && memcmp(range, "*/*", 3) == 0)
+		return 1;
+	const char *slash = memchr(range, '/', rlen);
+	if (!slash)
+		return 0;
+	size_t major = (size_t)(slash - range);
+	if (rlen == major + 2 && slash[1] == '*')
+		return strncasecmp(range, type, major) == 0 && type[major] == '/';
+	return strlen(type) == rlen && strncasecmp(range, type, rlen) == 0;
+}
+
+int http_accept_match(const char *accept, const char *const *types)
+{
+	if (!accept || !*accept)
+		return 0;
+	int best = -1;
+	double best_q = 0;
+	int best_spec = -1; /* specificity: an exact type beats "type/" + star, which beats star/star */
+	const char *p = accept;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *semi = memchr(p, ';', len);
+		size_t rlen = semi ? (size_t)(semi - p) : len;
+		while (rlen && p[rlen - 1] == ' ')
+			rlen--;
+		double q = 1;
+		if (semi) {
+			const char *qp = semi;
+			while ((qp = memchr(qp, 'q', len - (size_t)(qp - p))) != NULL) {
+				if (qp[1] == '=' && (qp[-1] == ';' || qp[-1] == ' ')) {
+					q = strtod(qp + 2, NULL);
+					break;
+				}
+				qp++;
+			}
+		}
+		int spec = (rlen == 3 && memcmp(p, "*/*", 3) == 0) ? 0 : (rlen && p[rlen - 1] == '*') ? 1 : 2;
+		for (int i = 0; types[i]; i++) {
+			if (q > 0 && media_match(p, rlen, types[i]) &&
+			    (q > best_q || (q == best_q && spec > best_spec) ||
+			     (q == best_q && spec == best_spec && i < best))) {
+				best = i;
+				best_q = q;
+				best_spec = spec;
+			}
+		}
+		p += len;
+	}
+	return best;
+}
+
+int http_negotiate(struct request *r, const struct pvalue *f, const char *const *fvalues,
+		   const char *const *types)
+{
+	if (f && f->present) {
+		for (int i = 0; fvalues[i]; i++)
+			if (strcmp(fvalues[i], f->raw) == 0)
+				return i;
+		/* validation already refused unknown values of f */
+		return 0;
+	}
+	const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+	int i = http_accept_match(accept, types);
+	if (i < 0) {
+		char detail[200];
+		snprintf(detail, sizeof(detail), "this resource is available as %s%s%s", types[0],
+			 types[1] ? " or " : "", types[1] ? types[1] : "");
+		http_problem(r, 406, "not-acceptable", detail);
+	}
+	return i;
+}
+
+void http_now_rfc3339(char *dst, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(dst, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* --- the daemon --- */
+
+static void set_base_url(struct request *r)
+{
+	const struct config *cfg = r->app->cfg;
+	if (cfg->public_base_url) {
+		snprintf(r->base_url, sizeof(r->base_url), "%s", cfg->public_base_url);
+		return;
+	}
+	/* Only a plain host[:port] is trusted from the Host header; anything else is ignored. */
+	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+	int ok = host && *host && strlen(host) < 256;
+	for (const char *p = host; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p);
+	if (ok)
+		snprintf(r->base_url, sizeof(r->base_url), "http://%s", host);
+	else
+		snprintf(r->base_url, sizeof(r->base_url), "http://localhost:%d", cfg->port);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	const struct app *app = cls;
+	struct request *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->app = app;
+	r->conn = conn;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->raw_len = strlen(uri);
+	/* keep at most one byte past the limit: enough to know it was too long */
+	size_t keep = r->raw_len > (size_t)app->cfg->max_url_bytes ? (size_t)app->cfg->max_url_bytes : r->raw_len;
+	r->raw = malloc(keep + 1);
+	if (r->raw) {
+		memcpy(r->raw, uri, keep);
+		r->raw[keep] = '\0';
+	}
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->remote,
+				  sizeof(r->remote));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  r->remote, sizeof(r->remote));
+	}
+	return r;
+}
+
+static void handle(struct request *r)
+{
+	if (!r->raw) {
+		http_problem(r, 500, "internal-error", "out of memory");
+		return;
+	}
+	if (r->raw_len > (size_t)r->app->cfg->max_url_bytes) {
+		char detail[96];
+		snprintf(detail, sizeof(detail), "the request target is longer than %d bytes",
+			 r->app->cfg->max_url_bytes);
+		http_problem(r, 414, "uri-too-long", detail);
+		return;
+	}
+	enum target_status ts = target_parse(&r->target, r->raw);
+	if (ts != TARGET_OK) {
+		http_problem(r, 400, "invalid-request",
+			     ts == TARGET_TOO_MANY ? "the request target has too many path segments or "
+						     "parameters"
+						   : "the request target is malformed (bad percent-encoding)");
+		return;
+	}
+	r->parsed = 1;
+	set_base_url(r);
+
+	const struct route *route = NULL;
+	char allow[64];
+	int m = router_match(r->method, &r->target, &route, allow, sizeof(allow));
+	if (m == ROUTER_NOT_FOUND) {
+		http_problem(r, 404, "not-found", "there is no resource at this path");
+		return;
+	}
+	if (m == ROUTER_OPTIONS) {
+		http_respond(r, 204, NULL, NULL, 0);
+		snprintf(r->resp.allow, sizeof(r->resp.allow), "%s", allow);
+		return;
+	}
+	if (m == ROUTER_METHOD_NOT_ALLOWED) {
+		char detail[128];
+		snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s", r->method, allow);
+		http_problem(r, 405, "method-not-allowed", detail);
+		snprintf(r->resp.allow, sizeof(r->resp.allow), "%s", allow);
+		return;
+	}
+	route->handler(r);
+	if (!r->responded)
+		http_problem(r, 500, "internal-error", "no response was produced");
+}
+
+static int add_header(struct MHD_Response *resp, const char *name, const char *value)
+{
+	return MHD_add_response_header(resp, name, value) == MHD_YES ? 0 : -1;
+}
+
+/* A strong validator of the identity body: CRC-32, Adler-32 and length. */
+static void make_etag(const struct response *rs, char *dst, size_t n)
+{
+	uLong crc = crc32(0L, Z_NULL, 0), adl = adler32(0L, Z_NULL, 0);
+	for (size_t off = 0; off < rs->len;) {
+		uInt chunk = rs->len - off > (1u << 30) ? (1u << 30) : (uInt)(rs->len - off);
+		crc = crc32(crc, (const Bytef *)rs->body + off, chunk);
+		adl = adler32(adl, (const Bytef *)rs->body + off, chunk);
+		off += chunk;
+	}
+	snprintf(dst, n, "\"%08lx%08lx%zx\"", crc & 0xffffffffUL, adl & 0xffffffffUL, rs->len);
+}
+
+/* If-None-Match uses the weak comparison: W/ prefixes and our -gz suffix do not matter. */
+static int etag_matches(const char *header, const char *etag)
+{
+	size_t elen = strlen(etag) - 1; /* without the closing quote */
+	for (const char *p = header; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, elen) == 0 && (p[elen] == '"' || strncmp(p + elen, "-gz\"", 4) == 0))
+			return 1;
+		p = strchr(p, ',');
+	}
+	return 0;
+}
+
+static int accepts_gzip(struct MHD_Connection *conn)
+{
+	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (!ae)
+		return 0;
+	const char *g = strstr(ae, "gzip");
+	if (!g)
+		return 0;
+	/* "gzip;q=0" refuses it */
+	const char *q = g + 4;
+	while (*q == ' ')
+		q++;
+	return !(q[0] == ';' && strncmp(q + 1, "q=0", 3) == 0 && (q[4] == '\0' || q[4] == ',' || strncmp(q + 4, ".0", 2) == 0));
+}
+
+/* gzip of the body into a new buffer; -1 when it would not help or fails. */
+static int gzip_body(const struct response *rs, char **out, size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t cap = deflateBound(&z, (uLong)rs->len);
+	char *buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)rs->body;
+	z.avail_in = (uInt)rs->len;
+	z.next_out = (Bytef *)buf;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	size_t n = cap - z.avail_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END || n >= rs->len) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+#define GZIP_MIN_BYTES 1024
+#define GZIP_MAX_BYTES ((size_t)1 << 30)
+
+static enum MHD_Result queue(struct request *r)
+{
+	struct response *rs = &r->resp;
+	char etag[64] = "";
+	int gz = 0;
+	if (rs->status == 200 && rs->cache_control[0]) {
+		make_etag(rs, etag, sizeof(etag));
+		const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+		if (inm && etag_matches(inm, etag)) {
+			free(rs->body);
+			rs->body = NULL;
+			rs->len = 0;
+			rs->status = 304;
+		} else if (rs->len >= GZIP_MIN_BYTES && rs->len <= GZIP_MAX_BYTES && accepts_gzip(r->conn)) {
+			char *z;
+			size_t zlen;
+			if (gzip_body(rs, &z, &zlen) == 0) {
+				free(rs->body);
+				rs->body = z;
+				rs->len = zlen;
+				gz = 1;
+				snprintf(etag + strlen(etag) - 1, sizeof(etag) - strlen(etag) + 1, "-gz\"");
+			}
+		}
+	}
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"", rs->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	rs->body = NULL; /* MHD owns it now */
+	if (rs->content_type && rs->status != 304)
+		add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+	add_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, rs->cache_control[0] ? rs->cache_control : "no-store");
+	if (etag[0]) {
+		add_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+		add_header(resp, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+	}
+	if (gz)
+		add_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	add_header(resp, "X-Content-Type-Options", "nosniff");
+	add_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+	if (rs->allow[0]) {
+		add_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
+		if (rs->status == 204) {
+			add_header(resp, "Access-Control-Allow-Methods", rs->allow);
+			add_header(resp, "Access-Control-Allow-Headers", "Accept, Accept-Language, If-None-Match");
+			add_header(resp, "Access-Control-Max-Age", "86400");
+		}
+	}
+	if (rs->retry_after > 0) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", rs->retry_after);
+		add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
+	enum MHD_Result ret = MHD_queue_response(r->conn, rs->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	(void)cls;
+	(void)url;
+	(void)version;
+	(void)upload_data;
+	struct request *r = *req_cls;
+	if (!r)
+		return MHD_NO;
+	if (r->responded) {
+		/* A body we did not ask for: discard it; the answer is already queued. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	r->conn = conn;
+	r->method = method;
+	if (!r->head_seen) {
+		/* First call: only the head has arrived. Answering now would count as an early
+		 * response and cost the keep-alive connection, so wait for the (empty) body. */
+		r->head_seen = 1;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		/* No route takes a body: drop it and answer once it is all in, unless it is large. */
+		r->body_bytes += *upload_data_size;
+		*upload_data_size = 0;
+		if (r->body_bytes <= MAX_IGNORED_BODY)
+			return MHD_YES;
+		http_problem(r, 413, "payload-too-large", "this request takes no body");
+		return queue(r);
+	}
+	handle(r);
+	return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct request *r = *req_cls;
+	if (!r)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 + (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
+	if (r->responded) {
+		metrics_count_request(r->resp.status, ms);
+		log_request(r->method ? r->method : "-", r->raw, r->resp.status, r->resp.len, ms, r->remote);
+	}
+	free(r->resp.body);
+	free(r->raw);
+	target_release(&r->target);
+	free(r);
+	*req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_error("http", msg);
+}
+
+struct http_server *http_start(const struct app *app, int *port, char *err, size_t errlen)
+{
+	const struct config *cfg = app->cfg;
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	struct sockaddr *sa;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	memset(&a6, 0, sizeof(a6));
+	memset(&a4, 0, sizeof(a4));
+	if (inet_pton(AF_INET, cfg->listen, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons((uint16_t)cfg->port);
+		sa = (struct sockaddr *)&a4;
+	} else if (inet_pton(AF_INET6, cfg->listen, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons((uint16_t)cfg->port);
+		sa = (struct sockaddr *)&a6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "LISTEN must be an IPv4 or IPv6 address, not '%s'", cfg->listen);
+		return NULL;
+	}
+	struct http_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->app = app;
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)cfg->port, NULL, NULL, on_request, (void *)app,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header_bytes,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)app,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)app,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+	if (!s->daemon) {
+		snprintf(err, errlen, "cannot listen on %s port %d (in use, or not allowed)", cfg->listen, cfg->port);
+		free(s);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	*port = di ? di->port : cfg->port;
+	return s;
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	/* Stop accepting first; running requests finish while the daemon stops. */
+	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	MHD_stop_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	free(s);
+}

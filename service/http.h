@@ -1,0 +1,74 @@
+/* The HTTP layer: the MHD daemon, per-request state, and the helpers handlers answer with.
+ * Every 4xx/5xx is application/problem+json (RFC 9457). */
+#ifndef RK_HTTP_H
+#define RK_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "query.h"
+
+struct app {
+	const struct config *cfg;
+	struct db_pool *pool;
+};
+
+struct response {
+	unsigned status;
+	const char *content_type; /* static */
+	char *body;               /* owned, malloc'd */
+	size_t len;
+	char cache_control[48];    /* "" = no-store */
+	char allow[64];            /* Allow header (405, OPTIONS) */
+	int retry_after;           /* seconds; 0 = none */
+};
+
+/* One request, from the first byte of its head to the completed callback that frees it. */
+struct request {
+	const struct app *app;
+	struct MHD_Connection *conn;
+	const char *method;        /* borrowed from MHD */
+	char *raw;                 /* the request target as sent, owned */
+	size_t raw_len;
+	struct target target;      /* parsed from raw */
+	int parsed;
+	int head_seen;
+	size_t body_bytes;
+	struct timespec start;
+	struct response resp;
+	int responded;
+	char base_url[320];        /* scheme://host[:port] for absolute links */
+	char remote[64];
+};
+
+struct http_server;
+
+/* Starts serving on cfg->listen:cfg->port; the chosen port is returned in *port. */
+struct http_server *http_start(const struct app *app, int *port, char *err, size_t errlen);
+/* Stops accepting, lets running requests finish, frees the server. */
+void http_stop(struct http_server *s);
+
+/* --- answering: each sets r->resp; the body is taken over (freed later) --- */
+void http_respond(struct request *r, unsigned status, const char *content_type, char *body, size_t len);
+/* A data response with public caching. */
+void http_ok(struct request *r, const char *content_type, char *body, size_t len);
+void http_ok_json(struct request *r, const char *content_type, json_t *doc); /* steals doc */
+void http_problem(struct request *r, unsigned status, const char *slug, const char *detail);
+void http_problem_params(struct request *r, const struct perrors *errs);
+void http_problem_db(struct request *r, const struct db_error *e);
+
+/* Content negotiation: the index in types[] of the best match for the Accept header (the first
+ * type when there is no Accept header), or -1. Pure; exposed for tests. */
+int http_accept_match(const char *accept, const char *const *types);
+/* Picks the response format from an `f` parameter (values fvalues[]) or else from Accept
+ * (media types types[]); answers 406 itself and returns -1 when nothing fits. */
+int http_negotiate(struct request *r, const struct pvalue *f, const char *const *fvalues,
+		   const char *const *types);
+
+/* RFC 3339 UTC time of now, e.g. 2026-11-23T06:30:00Z */
+void http_now_rfc3339(char *dst, size_t n);
+
+#endif

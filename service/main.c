@@ -1,0 +1,80 @@
+/* routekaartd: serves the map of vmbo-mbo cooperation initiatives as GeoJSON. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "banned.h"
+
+#define VERSION "0.1.0"
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			config_print_help(argv[0]);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("routekaartd %s\n", VERSION);
+			return 0;
+		}
+		fprintf(stderr, "routekaartd: unknown argument '%s' (see --help)\n", argv[i]);
+		return 2;
+	}
+
+	struct config cfg;
+	char err[256];
+	if (config_load(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "routekaartd: %s\n", err);
+		return 2;
+	}
+	log_set_quiet(strcmp(cfg.log_level, "error") == 0);
+
+	/* Before any thread exists: jansson's hash seed, and signals that only main waits for. */
+	json_object_seed(0);
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct db_pool *pool = db_pool_new(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
+					   cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
+	if (!pool) {
+		fprintf(stderr, "routekaartd: out of memory\n");
+		return 1;
+	}
+	/* The database may come later: the server starts anyway and answers 503 until it does. */
+	struct db_error derr;
+	PGconn *c = db_pool_acquire(pool, &derr);
+	if (c)
+		db_pool_release(pool, c);
+	else
+		log_error("database not reachable at start; serving 503 until it is", derr.message);
+
+	struct app app = {.cfg = &cfg, .pool = pool};
+	int port = 0;
+	struct http_server *server = http_start(&app, &port, err, sizeof(err));
+	if (!server) {
+		fprintf(stderr, "routekaartd: %s\n", err);
+		db_pool_free(pool);
+		return 1;
+	}
+	char url[128];
+	snprintf(url, sizeof(url), "http://%s:%d/", strchr(cfg.listen, ':') ? "[::1]" : cfg.listen, port);
+	log_info("listening", "url", url);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_stop(server);
+	db_pool_free(pool);
+	log_info("stopped", NULL, NULL);
+	return 0;
+}

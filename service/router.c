@@ -1,0 +1,73 @@
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "banned.h"
+
+static const struct route routes[] = {
+	{"GET", "/", landing_get},
+	{"GET", "/api", api_get},
+	{"GET", "/conformance", conformance_get},
+	{"GET", "/collections", collections_get},
+	{"GET", "/collections/{collectionId}", collection_get},
+	{"GET", "/collections/{collectionId}/items", items_get},
+	{"GET", "/collections/{collectionId}/items/{featureId}", item_get},
+	{"GET", "/codelists", codelists_get},
+	{"GET", "/healthz", healthz_get},
+	{"GET", "/readyz", readyz_get},
+	{"GET", "/metrics", metrics_get},
+};
+
+const struct route *router_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
+
+static int path_matches(const char *pattern, const struct target *t)
+{
+	size_t i = 0;
+	const char *p = pattern + 1;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (i == t->nseg)
+			return 0;
+		int is_var = len >= 2 && p[0] == '{' && p[len - 1] == '}';
+		if (!is_var && (strlen(t->seg[i]) != len || memcmp(p, t->seg[i], len) != 0))
+			return 0;
+		i++;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return i == t->nseg;
+}
+
+enum router_result router_match(const char *method, const struct target *t, const struct route **out,
+				char *allow, size_t allowlen)
+{
+	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	size_t used = 0;
+	int path_found = 0;
+	allow[0] = '\0';
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!path_matches(routes[i].pattern, t))
+			continue;
+		if (strcmp(routes[i].method, want) == 0) {
+			*out = &routes[i];
+			return ROUTER_FOUND;
+		}
+		path_found = 1;
+		int w = snprintf(allow + used, allowlen - used, "%s%s%s", used ? ", " : "", routes[i].method,
+				 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
+		if (w > 0 && (size_t)w < allowlen - used)
+			used += (size_t)w;
+	}
+	if (!path_found)
+		return ROUTER_NOT_FOUND;
+	snprintf(allow + used, allowlen - used, "%sOPTIONS", used ? ", " : "");
+	return strcmp(method, "OPTIONS") == 0 ? ROUTER_OPTIONS : ROUTER_METHOD_NOT_ALLOWED;
+}

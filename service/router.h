@@ -1,0 +1,33 @@
+/* Routing of (method, path) to handlers. The route table is also what a test compares with
+ * openapi.yaml, so the two cannot drift apart. */
+#ifndef RK_ROUTER_H
+#define RK_ROUTER_H
+
+#include <stddef.h>
+
+#include "query.h"
+
+struct request;
+
+struct route {
+	const char *method;
+	const char *pattern; /* "/collections/{collectionId}/items": {x} matches one segment */
+	void (*handler)(struct request *);
+};
+
+enum router_result {
+	ROUTER_FOUND,
+	ROUTER_NOT_FOUND,
+	ROUTER_METHOD_NOT_ALLOWED,
+	ROUTER_OPTIONS, /* an OPTIONS request for an existing path: answer with Allow */
+};
+
+/* The route table (static storage). */
+const struct route *router_routes(size_t *n);
+
+/* Matches; HEAD is served wherever GET is. On METHOD_NOT_ALLOWED and OPTIONS, allow gets the
+ * comma-separated list of methods. */
+enum router_result router_match(const char *method, const struct target *t, const struct route **out,
+				char *allow, size_t allowlen);
+
+#endif
