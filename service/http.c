@@ -71,7 +71,7 @@ void http_ok(struct request *r, const char *content_type, char *body, size_t len
 
 void http_ok_json(struct request *r, const char *content_type, json_t *doc)
 {
-	char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(doc);
 	if (!s) {
 		http_problem(r, 500, "internal-error", "the response could not be built");
