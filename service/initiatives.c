@@ -89,21 +89,8 @@ static void items(struct request *r, const struct collection *c, struct pvalue *
 	PGresult *res = resource_query(r, items_sql, 12, params);
 	for (int k = 0; k < NPARAMS; k++)
 		free(arrays[k]);
-	if (!res)
-		return;
-	if (!PQgetisnull(res, 0, 0)) {
-		struct perrors errs = {.n = 1};
-		snprintf(errs.v[0].parameter, sizeof(errs.v[0].parameter), "region");
-		errs.v[0].code = "unknown_region";
-		snprintf(errs.v[0].message, sizeof(errs.v[0].message), "no region has the code %.120s",
-			 PQgetvalue(res, 0, 0));
-		http_problem_params(r, &errs);
-	} else {
-		resource_send_features(r, c, v, strtol(PQgetvalue(res, 0, 1), NULL, 10),
-				       strtol(PQgetvalue(res, 0, 2), NULL, 10), PQgetvalue(res, 0, 3),
-				       (size_t)PQgetlength(res, 0, 3));
-	}
-	PQclear(res);
+	if (res)
+		resource_send_page(r, c, v, res);
 }
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
@@ -114,21 +101,8 @@ static void item(struct request *r, const struct collection *c, const char *id, 
 	int ok = n > 0 && n < 19 && id[0] != '0';
 	for (size_t i = 0; ok && i < n; i++)
 		ok = id[i] >= '0' && id[i] <= '9';
-	PGresult *res = NULL;
-	if (ok) {
-		const char *params[1] = {id};
-		res = resource_query(r, item_sql, 1, params);
-		if (!res)
-			return;
-	}
-	if (!res || PQntuples(res) == 0) {
-		char detail[128];
-		snprintf(detail, sizeof(detail), "there is no published initiative with id '%.40s'", id);
-		http_problem(r, 404, "not-found", detail);
-	} else {
-		resource_send_feature(r, c, id, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-	}
-	PQclear(res);
+	const char *params[1] = {id};
+	resource_send_one(r, c, id, ok, item_sql, params, 1, "published initiative with id");
 }
 
 const struct collection initiatives_collection = {

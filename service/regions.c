@@ -31,7 +31,7 @@ static const char items_sql[] =
 	"), page as ("
 	"  select * from m order by code limit $4::int offset $5::int"
 	")"
-	"select (select count(*) from m), (select count(*) from page),"
+	"select null::text, (select count(*) from m), (select count(*) from page),"
 	"       (select coalesce(string_agg(" REGION_FEATURE ", ',' order by code), '') from page)";
 
 static const char item_sql[] =
@@ -47,12 +47,8 @@ static void items(struct request *r, const struct collection *c, struct pvalue *
 	snprintf(simplify, sizeof(simplify), "%.9g", v[P_SIMPLIFY].present ? v[P_SIMPLIFY].num : 0.0);
 	const char *params[5] = {c->region_type, simplify, resource_bbox_param(&v[P_BBOX], bbox), limit, offset};
 	PGresult *res = resource_query(r, items_sql, 5, params);
-	if (!res)
-		return;
-	resource_send_features(r, c, v, strtol(PQgetvalue(res, 0, 0), NULL, 10),
-			       strtol(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 2),
-			       (size_t)PQgetlength(res, 0, 2));
-	PQclear(res);
+	if (res)
+		resource_send_page(r, c, v, res);
 }
 
 static const struct pspec item_specs[] = {
@@ -62,23 +58,11 @@ static const struct pspec item_specs[] = {
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
 {
-	PGresult *res = NULL;
-	if (query_is_region_code(id)) {
-		char simplify[32];
-		snprintf(simplify, sizeof(simplify), "%.9g", v[1].present ? v[1].num : 0.0);
-		const char *params[3] = {c->region_type, simplify, id};
-		res = resource_query(r, item_sql, 3, params);
-		if (!res)
-			return;
-	}
-	if (!res || PQntuples(res) == 0) {
-		char detail[160];
-		snprintf(detail, sizeof(detail), "there is no %s with code '%.40s'", c->region_type, id);
-		http_problem(r, 404, "not-found", detail);
-	} else {
-		resource_send_feature(r, c, id, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-	}
-	PQclear(res);
+	char simplify[32], what[64];
+	snprintf(simplify, sizeof(simplify), "%.9g", v[1].present ? v[1].num : 0.0);
+	snprintf(what, sizeof(what), "%s with code", c->region_type);
+	const char *params[3] = {c->region_type, simplify, id};
+	resource_send_one(r, c, id, query_is_region_code(id), item_sql, params, 3, what);
 }
 
 #define REGION_COLLECTION(type_, title_, what_)                                                    \

@@ -66,8 +66,8 @@ static int add_link(struct buf *b, int *first, const char *base, const char *pat
 	return rc;
 }
 
-void resource_send_features(struct request *r, const struct collection *c, const struct pvalue *vals,
-			    long matched, long returned, const char *features, size_t features_len)
+static void send_features(struct request *r, const struct collection *c, const struct pvalue *vals,
+			  long matched, long returned, const char *features, size_t features_len)
 {
 	long limit = vals[P_LIMIT].present ? vals[P_LIMIT].i : 100;
 	long offset = vals[P_OFFSET].present ? vals[P_OFFSET].i : 0;
@@ -120,8 +120,8 @@ void resource_send_features(struct request *r, const struct collection *c, const
 	http_ok(r, MEDIA_GEOJSON, body, len);
 }
 
-void resource_send_feature(struct request *r, const struct collection *c, const char *id,
-			   const char *feature, size_t len)
+static void send_feature(struct request *r, const struct collection *c, const char *id,
+			 const char *feature, size_t len)
 {
 	/* The database renders {"type":"Feature",...}; the links go in before its final brace. */
 	if (len < 2 || feature[len - 1] != '}') {
@@ -152,6 +152,43 @@ void resource_send_feature(struct request *r, const struct collection *c, const 
 	size_t blen;
 	char *body = buf_detach(&b, &blen);
 	http_ok(r, MEDIA_GEOJSON, body, blen);
+}
+
+void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
+			PGresult *res)
+{
+	if (!PQgetisnull(res, 0, 0)) {
+		struct perrors errs = {.n = 1};
+		snprintf(errs.v[0].parameter, sizeof(errs.v[0].parameter), "region");
+		errs.v[0].code = "unknown_region";
+		snprintf(errs.v[0].message, sizeof(errs.v[0].message), "no region has the code %.120s",
+			 PQgetvalue(res, 0, 0));
+		http_problem_params(r, &errs);
+	} else {
+		send_features(r, c, vals, strtol(PQgetvalue(res, 0, 1), NULL, 10),
+			      strtol(PQgetvalue(res, 0, 2), NULL, 10), PQgetvalue(res, 0, 3),
+			      (size_t)PQgetlength(res, 0, 3));
+	}
+	PQclear(res);
+}
+
+void resource_send_one(struct request *r, const struct collection *c, const char *id, int valid,
+		       const char *sql, const char *const *params, int nparams, const char *what)
+{
+	PGresult *res = NULL;
+	if (valid) {
+		res = resource_query(r, sql, nparams, params);
+		if (!res)
+			return;
+	}
+	if (!res || PQntuples(res) == 0) {
+		char detail[160];
+		snprintf(detail, sizeof(detail), "there is no %s '%.40s'", what, id);
+		http_problem(r, 404, "not-found", detail);
+	} else {
+		send_feature(r, c, id, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+	}
+	PQclear(res);
 }
 
 /* Parameters of resources that take none but the format. */

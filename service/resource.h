@@ -56,13 +56,15 @@ PGresult *resource_query(struct request *r, const char *sql, int n, const char *
 /* The bbox parameter as a PostgreSQL float8[] literal, or NULL. dst must hold 128 bytes. */
 const char *resource_bbox_param(const struct pvalue *bbox, char *dst);
 
-/* Answers with a FeatureCollection around features (comma-separated Feature objects rendered by
- * the database), with paging links that keep every parameter. */
-void resource_send_features(struct request *r, const struct collection *c, const struct pvalue *vals,
-			    long matched, long returned, const char *features, size_t features_len);
+/* Answers an items query whose one row is (unknown region codes or NULL, number matched, number
+ * returned, the page's Feature objects comma-separated): a 400 naming the unknown region codes,
+ * or a FeatureCollection with paging links that keep every parameter. Clears res. */
+void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
+			PGresult *res);
 
-/* Answers with one Feature rendered by the database, adding its self and collection links. */
-void resource_send_feature(struct request *r, const struct collection *c, const char *id,
-			   const char *feature, size_t len);
+/* Answers with the one Feature that sql renders (params include the id), with self and collection
+ * links, or 404 "there is no <what> ..." when id is not well-formed (valid = 0) or not found. */
+void resource_send_one(struct request *r, const struct collection *c, const char *id, int valid,
+		       const char *sql, const char *const *params, int nparams, const char *what);
 
 #endif

@@ -66,21 +66,8 @@ static void items(struct request *r, const struct collection *c, struct pvalue *
 	PGresult *res = resource_query(r, items_sql, 7, params);
 	free(region);
 	free(brin);
-	if (!res)
-		return;
-	if (!PQgetisnull(res, 0, 0)) {
-		struct perrors errs = {.n = 1};
-		snprintf(errs.v[0].parameter, sizeof(errs.v[0].parameter), "region");
-		errs.v[0].code = "unknown_region";
-		snprintf(errs.v[0].message, sizeof(errs.v[0].message), "no region has the code %.120s",
-			 PQgetvalue(res, 0, 0));
-		http_problem_params(r, &errs);
-	} else {
-		resource_send_features(r, c, v, strtol(PQgetvalue(res, 0, 1), NULL, 10),
-				       strtol(PQgetvalue(res, 0, 2), NULL, 10), PQgetvalue(res, 0, 3),
-				       (size_t)PQgetlength(res, 0, 3));
-	}
-	PQclear(res);
+	if (res)
+		resource_send_page(r, c, v, res);
 }
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
@@ -89,21 +76,8 @@ static void item(struct request *r, const struct collection *c, const char *id, 
 	int ok = strlen(id) == 6;
 	for (size_t i = 0; ok && i < 6; i++)
 		ok = (i == 2 || i == 3) ? isupper((unsigned char)id[i]) : isdigit((unsigned char)id[i]);
-	PGresult *res = NULL;
-	if (ok) {
-		const char *params[1] = {id};
-		res = resource_query(r, item_sql, 1, params);
-		if (!res)
-			return;
-	}
-	if (!res || PQntuples(res) == 0) {
-		char detail[128];
-		snprintf(detail, sizeof(detail), "there is no school location with vestigingscode '%.40s'", id);
-		http_problem(r, 404, "not-found", detail);
-	} else {
-		resource_send_feature(r, c, id, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-	}
-	PQclear(res);
+	const char *params[1] = {id};
+	resource_send_one(r, c, id, ok, item_sql, params, 1, "school location with vestigingscode");
 }
 
 const struct collection schools_collection = {
