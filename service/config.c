@@ -59,6 +59,8 @@ static const char *str_or(const char *name, const char *def)
 		 "longest request target accepted (longer: 414)"},                                 \
 		{"MAX_HEADER_BYTES", &(cfg)->max_header_bytes, 32768, 4096, 1048576,               \
 		 "memory for one request's line and headers (larger: 431)"},                       \
+		{"MAX_BODY_BYTES", &(cfg)->max_body_bytes, 65536, 1024, 16777216,                 \
+		 "largest JSON request body accepted (larger: 413)"},                              \
 		{"CACHE_MAX_AGE", &(cfg)->cache_max_age_s, 60, 0, 86400,                           \
 		 "Cache-Control max-age in seconds of public data"},                               \
 	}

@@ -17,6 +17,7 @@ struct config {
 	int db_connect_timeout_s;
 	int max_url_bytes;
 	int max_header_bytes;       /* memory for one connection's request head */
+	int max_body_bytes;         /* largest JSON body accepted (larger: 413) */
 	int cache_max_age_s;        /* Cache-Control max-age of data responses */
 	const char *log_level;      /* "info" or "error" */
 };

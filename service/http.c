@@ -40,6 +40,7 @@ static const struct problem_kind problem_kinds[] = {
 	{"not-acceptable", "not acceptable"},
 	{"uri-too-long", "request target too long"},
 	{"payload-too-large", "request body too large"},
+	{"unsupported-media-type", "unsupported media type"},
 	{"service-unavailable", "service unavailable"},
 	{"internal-error", "internal error"},
 };
@@ -285,7 +286,27 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
-static void handle(struct request *r)
+/* For a route that takes a JSON body: refuses another media type (415) and a declared length over
+ * the limit (413) before a byte of the body is read. */
+static void check_body_head(struct request *r)
+{
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = ct ? strcspn(ct, "; ") : 0;
+	if (!ct || n != strlen("application/json") || strncasecmp(ct, "application/json", n) != 0) {
+		http_problem(r, 415, "unsupported-media-type", "the body must be application/json");
+		return;
+	}
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)r->app->cfg->max_body_bytes) {
+		char detail[96];
+		snprintf(detail, sizeof(detail), "the body is larger than %d bytes", r->app->cfg->max_body_bytes);
+		http_problem(r, 413, "payload-too-large", detail);
+	}
+}
+
+/* Parses the target and finds the route, as soon as the head is in. Answers (sets r->responded)
+ * when the request cannot go on: too long, malformed, no such path or method, a body refused. */
+static void prepare(struct request *r)
 {
 	if (!r->raw) {
 		http_problem(r, 500, "internal-error", "out of memory");
@@ -309,26 +330,26 @@ static void handle(struct request *r)
 	r->parsed = 1;
 	set_base_url(r);
 
-	const struct route *route = NULL;
 	char allow[64];
-	int m = router_match(r->method, &r->target, &route, allow, sizeof(allow));
+	int m = router_match(r->method, &r->target, &r->route, allow, sizeof(allow));
 	if (m == ROUTER_NOT_FOUND) {
 		http_problem(r, 404, "not-found", "there is no resource at this path");
-		return;
-	}
-	if (m == ROUTER_OPTIONS) {
+	} else if (m == ROUTER_OPTIONS) {
 		http_respond(r, 204, NULL, NULL, 0);
 		snprintf(r->resp.allow, sizeof(r->resp.allow), "%s", allow);
-		return;
-	}
-	if (m == ROUTER_METHOD_NOT_ALLOWED) {
+	} else if (m == ROUTER_METHOD_NOT_ALLOWED) {
 		char detail[128];
 		snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s", r->method, allow);
 		http_problem(r, 405, "method-not-allowed", detail);
 		snprintf(r->resp.allow, sizeof(r->resp.allow), "%s", allow);
-		return;
+	} else if (r->route->takes_body) {
+		check_body_head(r);
 	}
-	route->handler(r);
+}
+
+static void dispatch(struct request *r)
+{
+	r->route->handler(r);
 	if (!r->responded)
 		http_problem(r, 500, "internal-error", "no response was produced");
 }
@@ -475,6 +496,13 @@ static enum MHD_Result queue(struct request *r)
 	return ret;
 }
 
+static int has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	return (cl && strtoull(cl, NULL, 10) > 0) || te;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
@@ -482,33 +510,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)cls;
 	(void)url;
 	(void)version;
-	(void)upload_data;
 	struct request *r = *req_cls;
 	if (!r)
 		return MHD_NO;
-	if (r->responded) {
-		/* A body we did not ask for: discard it; the answer is already queued. */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
 	r->conn = conn;
 	r->method = method;
 	if (!r->head_seen) {
-		/* First call: only the head has arrived. Answering now would count as an early
-		 * response and cost the keep-alive connection, so wait for the (empty) body. */
 		r->head_seen = 1;
+		buf_init(&r->body, (size_t)r->app->cfg->max_body_bytes);
+		prepare(r);
+		/* An answer decided now waits for the end of the request, so that the connection can
+		 * be kept; but a body that is refused is not read: answer at once (MHD then closes). */
+		if (r->responded && r->resp.status >= 400 && has_body(conn))
+			return queue(r);
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		/* No route takes a body: drop it and answer once it is all in, unless it is large. */
-		r->body_bytes += *upload_data_size;
+		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (r->body_bytes <= MAX_IGNORED_BODY)
-			return MHD_YES;
-		http_problem(r, 413, "payload-too-large", "this request takes no body");
-		return queue(r);
+		if (r->responded || !r->route->takes_body) {
+			/* a body nobody asked for is read and dropped, up to a point */
+			r->ignored_bytes += n;
+			if (r->ignored_bytes <= MAX_IGNORED_BODY)
+				return MHD_YES;
+			if (!r->responded)
+				http_problem(r, 413, "payload-too-large", "this request takes no body");
+			return queue(r);
+		}
+		if (buf_append(&r->body, upload_data, n) < 0) {
+			char detail[96];
+			snprintf(detail, sizeof(detail), "the body is larger than %d bytes", r->app->cfg->max_body_bytes);
+			http_problem(r, 413, "payload-too-large", detail);
+			return queue(r);
+		}
+		return MHD_YES;
 	}
-	handle(r);
+	if (!r->responded)
+		dispatch(r);
 	return queue(r);
 }
 
@@ -530,6 +568,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	}
 	free(r->resp.body);
 	free(r->raw);
+	buf_release(&r->body);
 	target_release(&r->target);
 	free(r);
 	*req_cls = NULL;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "buf.h"
 #include "query.h"
 
 struct app {
@@ -36,7 +37,9 @@ struct request {
 	struct target target;      /* parsed from raw */
 	int parsed;
 	int head_seen;
-	size_t body_bytes;
+	const struct route *route;  /* NULL until routed */
+	struct buf body;            /* the request body, for routes that take one (bounded) */
+	size_t ignored_bytes;       /* body bytes read and dropped */
 	struct timespec start;
 	struct response resp;
 	int responded;

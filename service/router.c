@@ -7,17 +7,17 @@
 #include "banned.h"
 
 static const struct route routes[] = {
-	{"GET", "/", landing_get},
-	{"GET", "/api", api_get},
-	{"GET", "/conformance", conformance_get},
-	{"GET", "/collections", collections_get},
-	{"GET", "/collections/{collectionId}", collection_get},
-	{"GET", "/collections/{collectionId}/items", items_get},
-	{"GET", "/collections/{collectionId}/items/{featureId}", item_get},
-	{"GET", "/codelists", codelists_get},
-	{"GET", "/healthz", healthz_get},
-	{"GET", "/readyz", readyz_get},
-	{"GET", "/metrics", metrics_get},
+	{"GET", "/", landing_get, 0},
+	{"GET", "/api", api_get, 0},
+	{"GET", "/conformance", conformance_get, 0},
+	{"GET", "/collections", collections_get, 0},
+	{"GET", "/collections/{collectionId}", collection_get, 0},
+	{"GET", "/collections/{collectionId}/items", items_get, 0},
+	{"GET", "/collections/{collectionId}/items/{featureId}", item_get, 0},
+	{"GET", "/codelists", codelists_get, 0},
+	{"GET", "/healthz", healthz_get, 0},
+	{"GET", "/readyz", readyz_get, 0},
+	{"GET", "/metrics", metrics_get, 0},
 };
 
 const struct route *router_routes(size_t *n)

@@ -13,6 +13,7 @@ struct route {
 	const char *method;
 	const char *pattern; /* "/collections/{collectionId}/items": {x} matches one segment */
 	void (*handler)(struct request *);
+	int takes_body; /* a JSON body, read into request.body before the handler runs */
 };
 
 enum router_result {
