@@ -56,6 +56,7 @@ static const char *problem_title(const char *slug)
 void http_respond(struct request *r, unsigned status, const char *content_type, char *body, size_t len)
 {
 	free(r->resp.body);
+	memset(&r->resp, 0, sizeof(r->resp));
 	r->resp.status = status;
 	r->resp.content_type = content_type;
 	r->resp.body = body;
@@ -228,6 +229,14 @@ int http_negotiate(struct request *r, const struct pvalue *f, const char *const 
 	return i;
 }
 
+void http_etag_ignore(struct request *r, size_t off, size_t len)
+{
+	if (off + len <= r->resp.len) {
+		r->resp.etag_skip_off = off;
+		r->resp.etag_skip_len = len;
+	}
+}
+
 void http_now_rfc3339(char *dst, size_t n)
 {
 	time_t t = time(NULL);
@@ -363,8 +372,14 @@ static int add_header(struct MHD_Response *resp, const char *name, const char *v
 static void make_etag(const struct response *rs, char *dst, size_t n)
 {
 	uLong crc = crc32(0L, Z_NULL, 0), adl = adler32(0L, Z_NULL, 0);
+	size_t skip_end = rs->etag_skip_off + rs->etag_skip_len;
 	for (size_t off = 0; off < rs->len;) {
-		uInt chunk = rs->len - off > (1u << 30) ? (1u << 30) : (uInt)(rs->len - off);
+		if (rs->etag_skip_len && off == rs->etag_skip_off) {
+			off = skip_end;
+			continue;
+		}
+		size_t end = rs->etag_skip_len && off < rs->etag_skip_off ? rs->etag_skip_off : rs->len;
+		uInt chunk = end - off > (1u << 30) ? (1u << 30) : (uInt)(end - off);
 		crc = crc32(crc, (const Bytef *)rs->body + off, chunk);
 		adl = adler32(adl, (const Bytef *)rs->body + off, chunk);
 		off += chunk;

@@ -25,6 +25,8 @@ struct response {
 	char cache_control[48];    /* "" = no-store */
 	char allow[64];            /* Allow header (405, OPTIONS) */
 	int retry_after;           /* seconds; 0 = none */
+	size_t etag_skip_off;      /* a part of the body the ETag ignores (a generation time) */
+	size_t etag_skip_len;
 };
 
 /* One request, from the first byte of its head to the completed callback that frees it. */
@@ -70,6 +72,10 @@ int http_accept_match(const char *accept, const char *const *types);
  * (media types types[]); answers 406 itself and returns -1 when nothing fits. */
 int http_negotiate(struct request *r, const struct pvalue *f, const char *const *fvalues,
 		   const char *const *types);
+
+/* Makes the ETag ignore body bytes [off, off + len), e.g. a timestamp of when the response was
+ * generated, so that an unchanged representation still validates. Call after http_ok. */
+void http_etag_ignore(struct request *r, size_t off, size_t len);
 
 /* RFC 3339 UTC time of now, e.g. 2026-11-23T06:30:00Z */
 void http_now_rfc3339(char *dst, size_t n);

@@ -1,0 +1,879 @@
+/* Integration tests: the real routekaartd against the real PostGIS test cluster with the reference
+ * and demo data (tests/run.sh sets it up). Figures are checked against SQL written independently of
+ * the api views the server reads. */
+#include <check.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct server srv;
+
+static void start_main_server(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (server_start(&srv, NULL) != 0) {
+		fprintf(stderr, "integration: cannot start the server\n");
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void stop_main_server(void)
+{
+	int st = server_stop(&srv);
+	if (st != 0) {
+		fprintf(stderr, "integration: the server exited with status %d (see %s)\n", st, srv.log);
+		exit(EXIT_FAILURE);
+	}
+}
+
+/* GET path and expect status; returns the response (caller frees). */
+static struct resp get_expect(const char *path, long status)
+{
+	struct resp r;
+	ck_assert_msg(http_get(&srv, path, &r) == 0, "GET %s: no response", path);
+	ck_assert_msg(r.status == status, "GET %s: status %ld, expected %ld: %.300s", path, r.status, status,
+		      r.body);
+	return r;
+}
+
+/* The problem+json checks every 4xx/5xx must pass. */
+static void assert_problem(const struct resp *r, long status, const char *type)
+{
+	const char *ct = resp_header(r, "Content-Type");
+	ck_assert_msg(ct && strcmp(ct, "application/problem+json") == 0, "content type %s", ct ? ct : "(none)");
+	ck_assert_ptr_nonnull(r->json);
+	ck_assert_int_eq(json_integer_value(json_object_get(r->json, "status")), status);
+	ck_assert_str_eq(json_string_value(json_object_get(r->json, "type")), type);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(r->json, "title")));
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(r->json, "detail")));
+}
+
+/* A 400 whose errors name exactly these parameters (any order) with these codes. */
+static void expect_param_errors(const char *path, size_t n, const char *const *params, const char *const *codes)
+{
+	struct resp r = get_expect(path, 400);
+	assert_problem(&r, 400, "/problems/invalid-parameter");
+	json_t *errs = json_object_get(r.json, "errors");
+	ck_assert_msg(json_array_size(errs) == n, "%s: %zu errors, expected %zu: %s", path, json_array_size(errs), n, r.body);
+	for (size_t i = 0; i < n; i++) {
+		int found = 0;
+		size_t k;
+		json_t *e;
+		json_array_foreach(errs, k, e) {
+			found |= strcmp(json_string_value(json_object_get(e, "parameter")), params[i]) == 0 &&
+				 strcmp(json_string_value(json_object_get(e, "code")), codes[i]) == 0 &&
+				 json_string_length(json_object_get(e, "message")) > 0;
+		}
+		ck_assert_msg(found, "%s: no error %s/%s in %s", path, params[i], codes[i], r.body);
+	}
+	resp_free(&r);
+}
+
+static void expect_param_error(const char *path, const char *param, const char *code)
+{
+	expect_param_errors(path, 1, (const char *const[]){param}, (const char *const[]){code});
+}
+
+static json_t *find_link(json_t *links, const char *rel)
+{
+	size_t i;
+	json_t *l;
+	json_array_foreach(links, i, l) {
+		if (strcmp(json_string_value(json_object_get(l, "rel")), rel) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* --- the OGC API frame --- */
+
+START_TEST(landing_page_links)
+{
+	struct resp r = get_expect("/", 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/json");
+	ck_assert_str_eq(resp_header(&r, "Access-Control-Allow-Origin"), "*");
+	ck_assert_str_eq(resp_header(&r, "X-Content-Type-Options"), "nosniff");
+	json_t *links = json_object_get(r.json, "links");
+	const char *rels[] = {"self", "service-desc", "service-doc", "conformance", "data"};
+	for (size_t i = 0; i < 5; i++) {
+		json_t *l = find_link(links, rels[i]);
+		ck_assert_msg(l, "no %s link", rels[i]);
+		ck_assert_msg(strncmp(json_string_value(json_object_get(l, "href")), srv.url, strlen(srv.url)) == 0,
+			      "%s link is not absolute on this server", rels[i]);
+	}
+	ck_assert_str_eq(json_string_value(json_object_get(find_link(links, "service-desc"), "type")),
+			 "application/vnd.oai.openapi+json;version=3.0");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(api_document_json_and_yaml)
+{
+	struct resp r = get_expect("/api", 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/vnd.oai.openapi+json;version=3.0");
+	ck_assert_ptr_nonnull(r.json);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "openapi")), "3.0.3");
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(r.json, "paths"), "/collections/{collectionId}/items"));
+	resp_free(&r);
+	r = get_expect("/api?f=yaml", 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/vnd.oai.openapi;version=3.0");
+	ck_assert(strncmp(r.body, "openapi: 3.0.3", 14) == 0);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(conformance_classes)
+{
+	struct resp r = get_expect("/conformance", 200);
+	json_t *c = json_object_get(r.json, "conformsTo");
+	ck_assert_uint_eq(json_array_size(c), 3);
+	const char *want[] = {"core", "geojson", "oas30"};
+	for (size_t i = 0; i < 3; i++) {
+		char uri[128];
+		snprintf(uri, sizeof(uri), "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/%s", want[i]);
+		int found = 0;
+		for (size_t k = 0; k < json_array_size(c); k++)
+			found |= strcmp(json_string_value(json_array_get(c, k)), uri) == 0;
+		ck_assert_msg(found, "%s missing", uri);
+	}
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(collections_with_extents)
+{
+	struct resp r = get_expect("/collections", 200);
+	json_t *cols = json_object_get(r.json, "collections");
+	const char *ids[] = {"initiatives", "schools", "regions-provincie", "regions-arbeidsmarktregio", "regions-rmc", "regions-gemeente"};
+	ck_assert_uint_eq(json_array_size(cols), 6);
+	for (size_t i = 0; i < 6; i++) {
+		json_t *c = json_array_get(cols, i);
+		ck_assert_str_eq(json_string_value(json_object_get(c, "id")), ids[i]);
+		ck_assert_str_eq(json_string_value(json_object_get(c, "itemType")), "feature");
+		json_t *bbox = json_array_get(json_object_get(json_object_get(json_object_get(c, "extent"), "spatial"), "bbox"), 0);
+		ck_assert_uint_eq(json_array_size(bbox), 4);
+		double x0 = json_real_value(json_array_get(bbox, 0)), y0 = json_real_value(json_array_get(bbox, 1));
+		double x1 = json_real_value(json_array_get(bbox, 2)), y1 = json_real_value(json_array_get(bbox, 3));
+		/* inside the Netherlands, and not a point */
+		ck_assert_msg(x0 >= 3.3 && y0 >= 50.7 && x1 <= 7.3 && y1 <= 53.6 && x0 < x1 && y0 < y1,
+			      "%s extent %f %f %f %f", ids[i], x0, y0, x1, y1);
+		json_t *items = find_link(json_object_get(c, "links"), "items");
+		ck_assert_ptr_nonnull(items);
+		ck_assert_str_eq(json_string_value(json_object_get(items, "type")), "application/geo+json");
+	}
+	resp_free(&r);
+	r = get_expect("/collections/regions-rmc", 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "id")), "regions-rmc");
+	resp_free(&r);
+	r = get_expect("/collections/nope", 404);
+	assert_problem(&r, 404, "/problems/not-found");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(codelists_complete)
+{
+	struct resp r = get_expect("/codelists", 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "route_kinds")), 4);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "leerwegen")), 4);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "profielen")), 10);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "opleidingsdomeinen")), 16);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "region_types")), 4);
+	json_t *niveaus = json_object_get(r.json, "niveaus");
+	ck_assert_uint_eq(json_array_size(niveaus), 4);
+	/* Entree (niveau 1) is listed but not allowed for routes */
+	size_t i;
+	json_t *n;
+	json_array_foreach(niveaus, i, n) {
+		json_int_t lvl = json_integer_value(json_object_get(n, "niveau"));
+		ck_assert(json_is_true(json_object_get(n, "allowed_for_routes")) == (lvl >= 2));
+	}
+	/* every profiel names the opleidingsdomeinen it fits, all from the list */
+	json_t *p;
+	json_array_foreach(json_object_get(r.json, "profielen"), i, p) {
+		ck_assert_msg(json_array_size(json_object_get(p, "opleidingsdomeinen")) >= 1, "%s has no domeinen",
+			      json_string_value(json_object_get(p, "code")));
+	}
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(health_and_metrics)
+{
+	struct resp r = get_expect("/healthz", 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "ok");
+	resp_free(&r);
+	r = get_expect("/readyz", 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "database")), "ok");
+	resp_free(&r);
+	r = get_expect("/metrics", 200);
+	ck_assert(strncmp(resp_header(&r, "Content-Type"), "text/plain; version=0.0.4", 25) == 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "routekaart_http_requests_total{code=\"2xx\"} "));
+	ck_assert_ptr_nonnull(strstr(r.body, "routekaart_db_pool_size 8\n"));
+	resp_free(&r);
+}
+END_TEST
+
+/* --- initiatives --- */
+
+static const char published_sql[] = "select count(*) from kaart.initiative where status = 'published'";
+
+START_TEST(items_default_page)
+{
+	long published = sql_long(published_sql);
+	ck_assert_msg(published >= 500, "the demo data should publish about 600 initiatives, not %ld", published);
+	struct resp r = get_expect("/collections/initiatives/items", 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/geo+json");
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "FeatureCollection");
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberMatched")), published);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberReturned")), 100);
+	json_t *features = json_object_get(r.json, "features");
+	ck_assert_uint_eq(json_array_size(features), 100);
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(r.json, "timeStamp")));
+	json_t *f = json_array_get(features, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(f, "type")), "Feature");
+	ck_assert(json_is_integer(json_object_get(f, "id")));
+	json_t *g = json_object_get(f, "geometry");
+	ck_assert_str_eq(json_string_value(json_object_get(g, "type")), "Point");
+	json_t *xy = json_object_get(g, "coordinates");
+	ck_assert(json_is_number(json_array_get(xy, 0)) && json_is_number(json_array_get(xy, 1)));
+	double lon = json_number_value(json_array_get(xy, 0)), lat = json_number_value(json_array_get(xy, 1));
+	ck_assert_msg(lon > 3.3 && lon < 7.3 && lat > 50.7 && lat < 53.6, "lon/lat order: %f %f", lon, lat);
+	json_t *props = json_object_get(f, "properties");
+	ck_assert(json_is_array(json_object_get(props, "niveaus")));
+	ck_assert(json_is_integer(json_array_get(json_object_get(props, "niveaus"), 0)));
+	ck_assert(json_is_array(json_object_get(props, "profielen")));
+	ck_assert(json_is_array(json_object_get(props, "region_codes")));
+	ck_assert(json_is_string(json_object_get(props, "route_kind")));
+	/* no personal data in the list */
+	ck_assert_ptr_null(json_object_get(props, "contacts"));
+	ck_assert(find_link(json_object_get(r.json, "links"), "self") && find_link(json_object_get(r.json, "links"), "next"));
+	ck_assert_ptr_null(find_link(json_object_get(r.json, "links"), "prev"));
+	resp_free(&r);
+}
+END_TEST
+
+struct filter_case {
+	const char *query;
+	const char *where; /* independent SQL condition on kaart.initiative i */
+};
+
+/* The regions of an initiative, derived here independently: from the school's gemeente when the
+ * point is a school location, else from the gemeente polygon the point lies in. */
+#define GEMEENTE_OF_I                                                                              \
+	"coalesce((select s.gemeente_code from ref.school_location s where s.vestigingscode = i.location_vestiging)," \
+	" (select g.code from ref.region g where g.type = 'gemeente' and st_intersects(g.geom, i.geom) limit 1))"
+#define IN_REGION(col, code)                                                                       \
+	"exists (select 1 from ref.gemeente_regio gr where gr.gemeente_code = " GEMEENTE_OF_I     \
+	" and gr." col " = '" code "')"
+
+static const struct filter_case filter_cases[] = {
+	{"region=AM13", IN_REGION("arbeidsmarktregio_code", "AM13")},
+	{"region=PV27", IN_REGION("provincie_code", "PV27")},
+	{"region=MC21", IN_REGION("rmc_code", "MC21")},
+	{"region=GM0363", GEMEENTE_OF_I " = 'GM0363'"},
+	{"region=AM13,PV20", "(" IN_REGION("arbeidsmarktregio_code", "AM13") " or " IN_REGION("provincie_code", "PV20") ")"},
+	{"niveau=3", "3 = any(i.niveaus)"},
+	{"niveau=2,4", "(2 = any(i.niveaus) or 4 = any(i.niveaus))"},
+	{"route_kind=geintegreerde_route", "i.route_kind = 'geintegreerde_route'"},
+	{"route_kind=leerlab,samenwerking", "i.route_kind in ('leerlab', 'samenwerking')"},
+	{"profiel=ZW", "'ZW' = any(i.profielen)"},
+	{"leerweg=BB", "'BB' = any(i.leerwegen)"},
+	{"opleidingsdomein=o", "'o' = any(i.opleidingsdomeinen)"},
+	{"start_year=2023,2024", "i.start_year in (2023, 2024)"},
+	{"bbox=4.7,52.0,5.3,52.5", "i.geom && st_makeenvelope(4.7, 52.0, 5.3, 52.5, 4326)"},
+	{"bbox=4.7,52.0,-100,5.3,52.5,100", "i.geom && st_makeenvelope(4.7, 52.0, 5.3, 52.5, 4326)"},
+	{"region=AM13&niveau=3", IN_REGION("arbeidsmarktregio_code", "AM13") " and 3 = any(i.niveaus)"},
+	{"profiel=ZW&niveau=3&leerweg=KB", "'ZW' = any(i.profielen) and 3 = any(i.niveaus) and 'KB' = any(i.leerwegen)"},
+	{"q=zorg", "to_tsvector('dutch', i.name || ' ' || coalesce(i.description, '')) @@ to_tsquery('dutch', 'zorg')"},
+	{"brin=00AH", "exists (select 1 from kaart.party p join ref.school_location s on s.vestigingscode = p.vestigingscode"
+		      " where p.initiative_id = i.id and s.brin = '00AH')"},
+};
+
+START_TEST(items_filters_match_sql)
+{
+	const struct filter_case *fc = &filter_cases[_i];
+	char sql[4096], path[512];
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.initiative i where i.status = 'published' and %s", fc->where);
+	long want = sql_long(sql);
+	snprintf(path, sizeof(path), "/collections/initiatives/items?limit=10000&%s", fc->query);
+	struct resp r = get_expect(path, 200);
+	long matched = (long)json_integer_value(json_object_get(r.json, "numberMatched"));
+	ck_assert_msg(matched == want, "%s: numberMatched %ld, SQL says %ld", fc->query, matched, want);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "features")), (size_t)want);
+	resp_free(&r);
+}
+END_TEST
+
+/* Some filters must select something, or the comparison above proves little. */
+START_TEST(items_filters_not_trivial)
+{
+	const char *queries[] = {"region=AM13", "niveau=3", "profiel=ZW", "region=AM13&niveau=3", "q=zorg"};
+	long all = sql_long(published_sql);
+	for (size_t i = 0; i < 5; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&%s", queries[i]);
+		struct resp r = get_expect(path, 200);
+		long m = (long)json_integer_value(json_object_get(r.json, "numberMatched"));
+		ck_assert_msg(m > 0 && m < all, "%s matched %ld of %ld", queries[i], m, all);
+		resp_free(&r);
+	}
+}
+END_TEST
+
+/* Following next links from the first page sees every feature exactly once. */
+START_TEST(items_paging_walk)
+{
+	long published = sql_long(published_sql);
+	long max_id = sql_long("select max(id) from kaart.initiative");
+	char *seen = calloc((size_t)max_id + 1, 1);
+	char url[4096];
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=37", srv.url);
+	long total = 0, pages = 0;
+	for (;;) {
+		struct resp r;
+		ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
+		size_t i;
+		json_t *f;
+		json_array_foreach(json_object_get(r.json, "features"), i, f) {
+			json_int_t id = json_integer_value(json_object_get(f, "id"));
+			ck_assert(id > 0 && id <= max_id);
+			ck_assert_msg(!seen[id], "feature %lld seen twice", (long long)id);
+			seen[id] = 1;
+			total++;
+		}
+		ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberMatched")), published);
+		pages++;
+		json_t *links = json_object_get(r.json, "links");
+		if (pages > 1)
+			ck_assert_msg(find_link(links, "prev"), "page %ld has no prev link", pages);
+		json_t *next = find_link(links, "next");
+		if (!next) {
+			resp_free(&r);
+			break;
+		}
+		snprintf(url, sizeof(url), "%s", json_string_value(json_object_get(next, "href")));
+		resp_free(&r);
+		ck_assert(pages < 100);
+	}
+	ck_assert_int_eq(total, published);
+	ck_assert_int_eq(pages, (published + 36) / 37);
+	free(seen);
+}
+END_TEST
+
+START_TEST(items_links_keep_filters)
+{
+	struct resp r = get_expect("/collections/initiatives/items?niveau=3&region=AM13,PV27&limit=2&q=zorg+welzijn&bbox=3.3,50.7,7.3,53.6", 200);
+	json_t *next = find_link(json_object_get(r.json, "links"), "next");
+	ck_assert_msg(next, "no next link: %s", r.body);
+	const char *href = json_string_value(json_object_get(next, "href"));
+	const char *parts[] = {"limit=2", "offset=2", "bbox=3.3,50.7,7.3,53.6", "region=AM13,PV27", "niveau=3", "q=zorg%20welzijn"};
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_msg(strstr(href, parts[i]), "next link %s lacks %s", href, parts[i]);
+	ck_assert_str_eq(json_string_value(json_object_get(next, "type")), "application/geo+json");
+	resp_free(&r);
+	/* the last page has prev but no next */
+	long published = sql_long(published_sql);
+	char path[128];
+	snprintf(path, sizeof(path), "/collections/initiatives/items?limit=10&offset=%ld", published - 3);
+	r = get_expect(path, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberReturned")), 3);
+	ck_assert_ptr_null(find_link(json_object_get(r.json, "links"), "next"));
+	ck_assert_ptr_nonnull(find_link(json_object_get(r.json, "links"), "prev"));
+	resp_free(&r);
+	/* past the end: empty, still valid */
+	r = get_expect("/collections/initiatives/items?offset=1000000", 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "features")), 0);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(items_parameter_errors)
+{
+	expect_param_error("/collections/initiatives/items?colour=red", "colour", "unknown_parameter");
+	expect_param_error("/collections/initiatives/items?simplify=0.1", "simplify", "unknown_parameter");
+	expect_param_error("/collections/initiatives/items?limit=0", "limit", "out_of_range");
+	expect_param_error("/collections/initiatives/items?limit=10001", "limit", "out_of_range");
+	expect_param_error("/collections/initiatives/items?limit=abc", "limit", "not_an_integer");
+	expect_param_error("/collections/initiatives/items?offset=-1", "offset", "out_of_range");
+	expect_param_error("/collections/initiatives/items?bbox=4,52,5", "bbox", "invalid_bbox");
+	expect_param_error("/collections/initiatives/items?bbox=5,52,4,53", "bbox", "invalid_bbox");
+	expect_param_error("/collections/initiatives/items?bbox=4,52,5,95", "bbox", "out_of_range");
+	expect_param_error("/collections/initiatives/items?niveau=1", "niveau", "invalid_value");
+	expect_param_error("/collections/initiatives/items?profiel=XX", "profiel", "invalid_value");
+	expect_param_error("/collections/initiatives/items?route_kind=entree", "route_kind", "invalid_value");
+	expect_param_error("/collections/initiatives/items?region=XX99", "region", "invalid_value");
+	expect_param_error("/collections/initiatives/items?region=AM99", "region", "unknown_region");
+	expect_param_error("/collections/initiatives/items?brin=0AH", "brin", "invalid_value");
+	expect_param_error("/collections/initiatives/items?niveau=", "niveau", "empty");
+	expect_param_error("/collections/initiatives/items?niveau=2&niveau=3", "niveau", "duplicate_parameter");
+	expect_param_error("/collections/initiatives/items?f=xml", "f", "invalid_value");
+	expect_param_errors("/collections/initiatives/items?limit=0&niveau=7&bogus=1", 3,
+			    (const char *const[]){"limit", "niveau", "bogus"},
+			    (const char *const[]){"out_of_range", "invalid_value", "unknown_parameter"});
+}
+END_TEST
+
+START_TEST(request_errors)
+{
+	struct resp r = get_expect("/collections/initiatives/items/999999999", 404);
+	assert_problem(&r, 404, "/problems/not-found");
+	resp_free(&r);
+	r = get_expect("/collections/initiatives/items/abc", 404);
+	assert_problem(&r, 404, "/problems/not-found");
+	resp_free(&r);
+	r = get_expect("/collections/initiatives/items/0", 404);
+	resp_free(&r);
+	r = get_expect("/no/such/thing", 404);
+	assert_problem(&r, 404, "/problems/not-found");
+	resp_free(&r);
+	r = get_expect("/collections/initiatives/items?q=%zz", 400);
+	assert_problem(&r, 400, "/problems/invalid-request");
+	resp_free(&r);
+
+	char url[128];
+	snprintf(url, sizeof(url), "%s/collections", srv.url);
+	ck_assert(http_do("POST", url, NULL, &r) == 0);
+	ck_assert_int_eq(r.status, 405);
+	assert_problem(&r, 405, "/problems/method-not-allowed");
+	ck_assert_str_eq(resp_header(&r, "Allow"), "GET, HEAD, OPTIONS");
+	resp_free(&r);
+	ck_assert(http_do("DELETE", url, NULL, &r) == 0 && r.status == 405);
+	resp_free(&r);
+	ck_assert(http_do("OPTIONS", url, NULL, &r) == 0 && r.status == 204);
+	ck_assert_str_eq(resp_header(&r, "Allow"), "GET, HEAD, OPTIONS");
+	resp_free(&r);
+
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items", srv.url);
+	ck_assert(http_do("GET", url, (const char *const[]){"Accept: text/csv", NULL}, &r) == 0);
+	ck_assert_int_eq(r.status, 406);
+	assert_problem(&r, 406, "/problems/not-acceptable");
+	resp_free(&r);
+	ck_assert(http_do("GET", url, (const char *const[]){"Accept: text/html,*/*;q=0.8", NULL}, &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/geo+json");
+	resp_free(&r);
+	ck_assert(http_do("HEAD", url, NULL, &r) == 0 && r.status == 200 && r.len == 0);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/geo+json");
+	resp_free(&r);
+
+	/* a request target over the limit (8 KiB) */
+	char *longpath = malloc(10000);
+	memset(longpath, 'a', 9999);
+	longpath[0] = '/';
+	longpath[9999] = '\0';
+	r = get_expect(longpath, 414);
+	assert_problem(&r, 414, "/problems/uri-too-long");
+	resp_free(&r);
+	free(longpath);
+}
+END_TEST
+
+/* Headers larger than the limit are refused, and the server goes on serving. */
+START_TEST(oversized_headers_refused)
+{
+	char *big = malloc(70000);
+	snprintf(big, 16, "X-Filler: ");
+	memset(big + 10, 'x', 69000);
+	big[69010] = '\0';
+	char url[128];
+	snprintf(url, sizeof(url), "%s/healthz", srv.url);
+	struct resp r;
+	http_do("GET", url, (const char *const[]){big, NULL}, &r);
+	ck_assert_msg(r.status == 431 || r.status == 413 || r.status == 0, "status %ld", r.status);
+	resp_free(&r);
+	free(big);
+	r = get_expect("/healthz", 200);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(caching_headers)
+{
+	char url[256];
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?niveau=3", srv.url);
+	struct resp r;
+	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
+	const char *etag0 = resp_header(&r, "ETag");
+	ck_assert_ptr_nonnull(etag0);
+	char etag[128], inm[160];
+	snprintf(etag, sizeof(etag), "%s", etag0);
+	ck_assert(strncmp(resp_header(&r, "Cache-Control"), "public, max-age=", 16) == 0);
+	size_t plain_len = r.len;
+	resp_free(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	/* a second later the timeStamp differs, but the representation is the same */
+	usleep(1100 * 1000);
+	ck_assert(http_do("GET", url, (const char *const[]){inm, NULL}, &r) == 0);
+	ck_assert_int_eq(r.status, 304);
+	ck_assert_uint_eq(r.len, 0);
+	resp_free(&r);
+	ck_assert(http_do("GET", url, (const char *const[]){"If-None-Match: \"other\"", NULL}, &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	/* gzip when asked for: smaller, and the same document once inflated */
+	ck_assert(http_do("GET", url, (const char *const[]){"Accept-Encoding: gzip", NULL}, &r) == 0);
+	ck_assert_str_eq(resp_header(&r, "Content-Encoding"), "gzip");
+	ck_assert(r.len < plain_len / 2);
+	resp_free(&r);
+	/* errors are never cached */
+	r = get_expect("/collections/initiatives/items?limit=0", 400);
+	ck_assert_str_eq(resp_header(&r, "Cache-Control"), "no-store");
+	resp_free(&r);
+}
+END_TEST
+
+/* --- one initiative, and personal data --- */
+
+START_TEST(item_details)
+{
+	long id = sql_long("select min(i.id) from kaart.initiative i where i.status = 'published'"
+			   " and exists (select 1 from kaart.contact_person c where c.initiative_id = i.id and c.public_consent)");
+	char path[128];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+	struct resp r = get_expect(path, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/geo+json");
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "id")), id);
+	json_t *p = json_object_get(r.json, "properties");
+	ck_assert(json_array_size(json_object_get(p, "parties")) >= 2);
+	json_t *regions = json_object_get(p, "regions");
+	ck_assert_uint_eq(json_array_size(regions), 4);
+	ck_assert(json_is_object(json_object_get(p, "conditions")));
+	json_t *contacts = json_object_get(p, "contacts");
+	char sql[256];
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.contact_person where initiative_id = %ld and public_consent", id);
+	ck_assert_int_eq((long)json_array_size(contacts), sql_long(sql));
+	size_t i;
+	json_t *c;
+	json_array_foreach(contacts, i, c) {
+		ck_assert_ptr_null(json_object_get(c, "email"));
+		ck_assert_ptr_null(json_object_get(c, "phone"));
+	}
+	json_t *links = json_object_get(r.json, "links");
+	ck_assert_ptr_nonnull(find_link(links, "self"));
+	ck_assert_ptr_nonnull(find_link(links, "collection"));
+	resp_free(&r);
+	/* not published: not there */
+	long pending = sql_long("select coalesce(min(id), 0) from kaart.initiative where status = 'submitted'");
+	ck_assert(pending > 0);
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", pending);
+	r = get_expect(path, 404);
+	resp_free(&r);
+}
+END_TEST
+
+/* No contact person's email or phone appears in any public output, nor the name of one who did
+ * not consent. */
+START_TEST(no_personal_data_in_public_output)
+{
+	PGconn *db = db_connect();
+	PGresult *res = PQexec(db, "select i.id, c.name, c.email, coalesce(c.phone, ''), c.public_consent"
+				   "  from kaart.contact_person c join kaart.initiative i on i.id = c.initiative_id"
+				   " where i.status = 'published' order by i.id");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	ck_assert_msg(PQntuples(res) > 10, "the demo data should have contact persons");
+	struct resp all = get_expect("/collections/initiatives/items?limit=10000", 200);
+	int private_seen = 0;
+	long last = 0;
+	struct resp one = {0};
+	for (int row = 0; row < PQntuples(res); row++) {
+		long id = strtol(PQgetvalue(res, row, 0), NULL, 10);
+		if (id != last) {
+			resp_free(&one);
+			char path[96];
+			snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+			one = get_expect(path, 200);
+			last = id;
+		}
+		const char *name = PQgetvalue(res, row, 1), *email = PQgetvalue(res, row, 2), *phone = PQgetvalue(res, row, 3);
+		int consent = PQgetvalue(res, row, 4)[0] == 't';
+		ck_assert_msg(!*email || !strstr(one.body, email), "email %s in initiative %ld", email, id);
+		ck_assert_msg(!*email || !strstr(all.body, email), "email %s in the list", email);
+		ck_assert_msg(!*phone || !strstr(one.body, phone), "phone %s in initiative %ld", phone, id);
+		if (!consent) {
+			private_seen = 1;
+			ck_assert_msg(!strstr(one.body, name), "name %s without consent in initiative %ld", name, id);
+		} else {
+			ck_assert_msg(strstr(one.body, name), "consented name %s missing in %ld", name, id);
+		}
+	}
+	ck_assert_msg(private_seen, "the demo data should have contacts without consent");
+	resp_free(&one);
+	resp_free(&all);
+	PQclear(res);
+	PQfinish(db);
+}
+END_TEST
+
+/* The role the service logs in as cannot read personal data, whatever the C does. */
+START_TEST(web_role_cannot_read_private_tables)
+{
+	PGconn *db = db_connect();
+	PGresult *res = PQexec(db, "set role routekaart_web");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	const char *denied[] = {"select count(*) from kaart.contact_person", "select count(*) from kaart.initiative",
+				"select count(*) from audit.log", "select email from kaart.contact_person limit 1"};
+	for (size_t i = 0; i < 4; i++) {
+		res = PQexec(db, denied[i]);
+		ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR, "%s was allowed", denied[i]);
+		ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+		PQclear(res);
+	}
+	res = PQexec(db, "select count(*) from api.initiatives");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	PQfinish(db);
+}
+END_TEST
+
+/* --- schools and regions --- */
+
+START_TEST(schools_collection)
+{
+	struct resp r = get_expect("/collections/schools/items?limit=10000", 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberMatched")),
+			 sql_long("select count(*) from ref.school_location"));
+	resp_free(&r);
+	r = get_expect("/collections/schools/items?vmbo=true&limit=1", 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberMatched")), 1176);
+	resp_free(&r);
+	r = get_expect("/collections/schools/items?region=GM0153&limit=1", 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberMatched")),
+			 sql_long("select count(*) from ref.school_location where gemeente_code = 'GM0153'"));
+	resp_free(&r);
+	/* route_count of the busiest school equals the published initiatives it is a party in */
+	char *code = sql_text("select p.vestigingscode from kaart.party p join kaart.initiative i on i.id = p.initiative_id"
+			      " where i.status = 'published' and p.vestigingscode is not null"
+			      " group by 1 order by count(distinct i.id) desc, 1 limit 1");
+	char path[128], sql[512];
+	snprintf(path, sizeof(path), "/collections/schools/items/%s", code);
+	r = get_expect(path, 200);
+	snprintf(sql, sizeof(sql), "select count(distinct i.id) from kaart.party p join kaart.initiative i on i.id = p.initiative_id"
+		 " where i.status = 'published' and p.vestigingscode = '%s'", code);
+	long want = sql_long(sql);
+	ck_assert(want >= 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "properties"), "route_count")), want);
+	resp_free(&r);
+	free(code);
+	r = get_expect("/collections/schools/items?q=stedelijk&limit=100", 200);
+	ck_assert(json_integer_value(json_object_get(r.json, "numberMatched")) >= 2);
+	resp_free(&r);
+	r = get_expect("/collections/schools/items/99ZZ99", 404);
+	resp_free(&r);
+	expect_param_error("/collections/schools/items?vmbo=yes", "vmbo", "invalid_value");
+	expect_param_error("/collections/schools/items?niveau=3", "niveau", "unknown_parameter");
+}
+END_TEST
+
+START_TEST(region_collections_counts)
+{
+	const struct { const char *type; long n; } types[] = {
+		{"provincie", 12}, {"arbeidsmarktregio", 35}, {"rmc", 40}, {"gemeente", 342}};
+	long published = sql_long(published_sql);
+	for (size_t t = 0; t < 4; t++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/regions-%s/items?limit=1000&simplify=0.005", types[t].type);
+		struct resp r = get_expect(path, 200);
+		json_t *features = json_object_get(r.json, "features");
+		ck_assert_uint_eq(json_array_size(features), (size_t)types[t].n);
+		/* each initiative lies in exactly one region of each type */
+		long sum = 0;
+		size_t i;
+		json_t *f;
+		json_array_foreach(features, i, f) {
+			json_t *p = json_object_get(f, "properties");
+			sum += (long)json_integer_value(json_object_get(p, "initiative_count"));
+			ck_assert_str_eq(json_string_value(json_object_get(p, "type")), types[t].type);
+			ck_assert_str_eq(json_string_value(json_object_get(json_object_get(f, "geometry"), "type")), "MultiPolygon");
+		}
+		ck_assert_msg(sum == published, "%s: counts add up to %ld, not %ld", types[t].type, sum, published);
+		resp_free(&r);
+	}
+	/* one region's count against independent SQL */
+	struct resp r = get_expect("/collections/regions-arbeidsmarktregio/items/AM13", 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "properties"), "initiative_count")),
+			 sql_long("select count(*) from kaart.initiative i where i.status = 'published' and "
+				  IN_REGION("arbeidsmarktregio_code", "AM13")));
+	size_t full = r.len;
+	resp_free(&r);
+	r = get_expect("/collections/regions-arbeidsmarktregio/items/AM13?simplify=0.01", 200);
+	ck_assert_msg(r.len < full, "simplify=0.01 (%zu bytes) is not smaller than full (%zu)", r.len, full);
+	resp_free(&r);
+	/* all gemeenten for a national view stay small when simplified */
+	r = get_expect("/collections/regions-gemeente/items?limit=1000&simplify=0.01", 200);
+	ck_assert_msg(r.len < 1000000, "all gemeenten simplified take %zu bytes", r.len);
+	resp_free(&r);
+	r = get_expect("/collections/regions-provincie/items/AM13", 404);
+	resp_free(&r);
+	expect_param_error("/collections/regions-gemeente/items?simplify=1", "simplify", "out_of_range");
+	expect_param_error("/collections/regions-gemeente/items?region=AM13", "region", "unknown_parameter");
+}
+END_TEST
+
+/* The example of the issue: what a web map draws as is. */
+START_TEST(map_example_request)
+{
+	struct resp r = get_expect("/collections/initiatives/items?region=AM13&niveau=3", 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "FeatureCollection");
+	ck_assert(json_array_size(json_object_get(r.json, "features")) > 0);
+	ck_assert_ptr_null(json_object_get(r.json, "crs"));
+	resp_free(&r);
+}
+END_TEST
+
+/* --- the database away, busy, and back --- */
+
+START_TEST(database_unreachable)
+{
+	struct server down;
+	const char *env[] = {"DATABASE_URL=host=/nonexistent/socket/dir dbname=routekaart user=routekaart_web", NULL};
+	ck_assert_int_eq(server_start(&down, env), 0);
+	char url[128];
+	struct resp r;
+	snprintf(url, sizeof(url), "%s/readyz", down.url);
+	ck_assert(http_do("GET", url, NULL, &r) == 0);
+	ck_assert_int_eq(r.status, 503);
+	assert_problem(&r, 503, "/problems/service-unavailable");
+	ck_assert_str_eq(resp_header(&r, "Retry-After"), "1");
+	resp_free(&r);
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items", down.url);
+	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 503);
+	resp_free(&r);
+	snprintf(url, sizeof(url), "%s/healthz", down.url);
+	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&down), 0);
+}
+END_TEST
+
+struct slow_get {
+	const char *url;
+	long status;
+};
+
+static void *slow_get_thread(void *arg)
+{
+	struct slow_get *g = arg;
+	struct resp r;
+	http_do("GET", g->url, NULL, &r);
+	g->status = r.status;
+	resp_free(&r);
+	return NULL;
+}
+
+/* With the only connection held by a blocked query, the next request gets 503 + Retry-After
+ * after the acquire timeout; both succeed once the block is gone. */
+START_TEST(pool_exhausted)
+{
+	struct server one;
+	const char *env[] = {"DB_POOL_SIZE=1", "DB_ACQUIRE_TIMEOUT_MS=300", NULL};
+	ck_assert_int_eq(server_start(&one, env), 0);
+	PGconn *db = db_connect();
+	PGresult *res = PQexec(db, "begin; lock table kaart.initiative in access exclusive mode");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	char url[128];
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=1", one.url);
+	struct slow_get g = {url, 0};
+	pthread_t t;
+	pthread_create(&t, NULL, slow_get_thread, &g);
+	/* wait until the blocked query is really waiting for the lock */
+	for (int i = 0; i < 100 && sql_long("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+					    " and application_name = 'routekaartd'") == 0; i++)
+		usleep(50000);
+	struct resp r;
+	char url2[128];
+	snprintf(url2, sizeof(url2), "%s/readyz", one.url);
+	ck_assert(http_do("GET", url2, NULL, &r) == 0);
+	ck_assert_int_eq(r.status, 503);
+	assert_problem(&r, 503, "/problems/service-unavailable");
+	ck_assert_ptr_nonnull(resp_header(&r, "Retry-After"));
+	resp_free(&r);
+	res = PQexec(db, "rollback");
+	PQclear(res);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(g.status, 200);
+	ck_assert(http_do("GET", url2, NULL, &r) == 0 && r.status == 200);
+	resp_free(&r);
+	PQfinish(db);
+	ck_assert_int_eq(server_stop(&one), 0);
+}
+END_TEST
+
+/* PostgreSQL restarts under a running server: 503 while it is away, then the server recovers by
+ * itself, without a restart of its own. */
+START_TEST(database_restart_recovery)
+{
+	char cmd[1024];
+	const char *top = getenv("RK_TOP");
+	ck_assert_ptr_nonnull(top);
+	struct resp r = get_expect("/collections/initiatives/items?limit=1", 200);
+	resp_free(&r);
+	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' stop pgtest", top);
+	ck_assert_int_eq(system(cmd), 0);
+	r = get_expect("/readyz", 503);
+	resp_free(&r);
+	r = get_expect("/collections/initiatives/items?limit=1", 503);
+	assert_problem(&r, 503, "/problems/service-unavailable");
+	resp_free(&r);
+	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' start pgtest", top);
+	ck_assert_int_eq(system(cmd), 0);
+	/* the first request after the restart already succeeds: broken connections are replaced */
+	r = get_expect("/collections/initiatives/items?limit=1", 200);
+	resp_free(&r);
+	r = get_expect("/readyz", 200);
+	resp_free(&r);
+}
+END_TEST
+
+static Suite *integration_suite(void)
+{
+	Suite *s = suite_create("integration");
+	TCase *t = tcase_create("api");
+	tcase_add_unchecked_fixture(t, start_main_server, stop_main_server);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, landing_page_links);
+	tcase_add_test(t, api_document_json_and_yaml);
+	tcase_add_test(t, conformance_classes);
+	tcase_add_test(t, collections_with_extents);
+	tcase_add_test(t, codelists_complete);
+	tcase_add_test(t, health_and_metrics);
+	tcase_add_test(t, items_default_page);
+	tcase_add_loop_test(t, items_filters_match_sql, 0, (int)(sizeof(filter_cases) / sizeof(filter_cases[0])));
+	tcase_add_test(t, items_filters_not_trivial);
+	tcase_add_test(t, items_paging_walk);
+	tcase_add_test(t, items_links_keep_filters);
+	tcase_add_test(t, items_parameter_errors);
+	tcase_add_test(t, request_errors);
+	tcase_add_test(t, oversized_headers_refused);
+	tcase_add_test(t, caching_headers);
+	tcase_add_test(t, item_details);
+	tcase_add_test(t, no_personal_data_in_public_output);
+	tcase_add_test(t, web_role_cannot_read_private_tables);
+	tcase_add_test(t, schools_collection);
+	tcase_add_test(t, region_collections_counts);
+	tcase_add_test(t, map_example_request);
+	tcase_add_test(t, database_unreachable);
+	tcase_add_test(t, pool_exhausted);
+	/* last: it restarts the database under the shared server */
+	tcase_add_test(t, database_restart_recovery);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(integration_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
