@@ -7,7 +7,7 @@ BUILD := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 PORT ?= 8080
 
 CC ?= cc
-PKGS := libmicrohttpd jansson libpq zlib
+PKGS := libmicrohttpd jansson libpq zlib nettle
 CFLAGS ?= -O2 -g
 WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 	-Wwrite-strings -Wmissing-prototypes -Wvla -Werror
@@ -15,7 +15,7 @@ SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Iservice -I$(BUILD) -MMD -MP
-LDLIBS = $(PKG_LIBS) -lpthread
+LDLIBS = $(PKG_LIBS) -lpthread -lm
 
 SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
 SERVICE_OBJ := $(patsubst service/%.c,$(BUILD)/%.o,$(SERVICE_SRC)) $(BUILD)/openapi_doc.o
@@ -24,7 +24,7 @@ TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 .PHONY: all binaries deps db run stop test clean distclean
 all: binaries
 
-binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests
+binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests
 
 deps:
 	@deploy/install-deps.sh
@@ -54,6 +54,10 @@ $(BUILD)/unit-tests: $(BUILD)/tests/unit.o $(SERVICE_OBJ)
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/query.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -61,6 +61,12 @@ static const char *str_or(const char *name, const char *def)
 		 "memory for one request's line and headers (larger: 431)"},                       \
 		{"MAX_BODY_BYTES", &(cfg)->max_body_bytes, 65536, 1024, 16777216,                 \
 		 "largest JSON request body accepted (larger: 413)"},                              \
+		{"WRITE_RATE_PER_MINUTE", &(cfg)->write_rate_per_minute, 30, 0, 100000,           \
+		 "submissions and other writes per client address and minute (0 = no limit)"},    \
+		{"WRITE_RATE_BURST", &(cfg)->write_rate_burst, 10, 1, 100000,                      \
+		 "writes a client may make at once before the rate applies"},                      \
+		{"AUTH_FAILURES_PER_MINUTE", &(cfg)->auth_failures_per_minute, 20, 1, 100000,      \
+		 "failed token or key attempts per client address and minute before 429"},         \
 		{"CACHE_MAX_AGE", &(cfg)->cache_max_age_s, 60, 0, 86400,                           \
 		 "Cache-Control max-age in seconds of public data"},                               \
 	}
@@ -68,7 +74,8 @@ static const char *str_or(const char *name, const char *def)
 int config_load(struct config *cfg, char *err, unsigned long errlen)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->database_url = str_or("DATABASE_URL", "dbname=routekaart user=routekaart_web");
+	cfg->database_url = str_or("DATABASE_URL", "dbname=routekaart user=routekaart_app");
+	cfg->database_read_url = str_or("DATABASE_READ_URL", "dbname=routekaart user=routekaart_web");
 	cfg->listen = str_or("LISTEN", "127.0.0.1");
 	cfg->public_base_url = str_or("PUBLIC_BASE_URL", NULL);
 	cfg->log_level = str_or("LOG_LEVEL", "info");
@@ -99,11 +106,13 @@ void config_print_help(const char *prog)
 {
 	struct config dummy;
 	const struct int_setting ints[] = INT_SETTINGS(&dummy);
-	printf("usage: %s [--help] [--version]\n\n"
+	printf("usage: %s [--help] [--version]\n"
+	       "       %s keys create --role moderator|analyst|admin --name NAME | keys revoke --name NAME | keys list\n\n"
 	       "routekaartd serves the map of vmbo-mbo cooperation as GeoJSON (OGC API - Features).\n"
 	       "It is configured by environment variables:\n\n"
-	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n",
-	       prog, "DATABASE_URL", "libpq connection string (default: dbname=routekaart user=routekaart_web)",
+	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n",
+	       prog, prog, "DATABASE_URL", "libpq connection for writes (default: dbname=routekaart user=routekaart_app)",
+	       "DATABASE_READ_URL", "libpq connection for public reads, e.g. a replica (default: dbname=routekaart user=routekaart_web)",
 	       "LISTEN", "address to bind (default: 127.0.0.1)", "PUBLIC_BASE_URL",
 	       "base of absolute links, e.g. https://example.org (default: from the Host header)",
 	       "LOG_LEVEL", "info (one line per request) or error (default: info)");

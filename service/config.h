@@ -3,7 +3,11 @@
 #define RK_CONFIG_H
 
 struct config {
-	const char *database_url;  /* libpq conninfo or URI (borrowed from the environment) */
+	const char *database_url;  /* writes: libpq conninfo or URI (borrowed from the environment) */
+	const char *database_read_url; /* public reads */
+	int write_rate_per_minute;  /* writes per client address (0 = no limit) */
+	int write_rate_burst;
+	int auth_failures_per_minute;
 	const char *listen;        /* address to bind */
 	int port;                  /* 0 = any free port */
 	const char *public_base_url; /* base of absolute links; NULL = from the Host header */

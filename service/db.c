@@ -81,6 +81,7 @@ void db_pool_free(struct db_pool *p)
 
 static void set_error(struct db_error *err, unsigned status, const char *sqlstate, const char *msg)
 {
+	memset(err, 0, sizeof(*err));
 	err->status = status;
 	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate ? sqlstate : "");
 	snprintf(err->message, sizeof(err->message), "%s", msg ? msg : "");
@@ -237,6 +238,8 @@ PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
 	if (!sqlstate && PQstatus(c) != CONNECTION_OK)
 		sqlstate = "08006";
 	set_error(err, db_sqlstate_status(sqlstate), sqlstate, msg && *msg ? msg : PQerrorMessage(c));
+	const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	snprintf(err->constraint, sizeof(err->constraint), "%s", cons ? cons : "");
 	if (err->status >= 500)
 		log_error("query failed", err->message);
 	PQclear(r);

@@ -11,6 +11,7 @@ struct db_pool;
 struct db_error {
 	unsigned status;    /* HTTP status the failure maps to: 400, 409, 422, 500, 503 */
 	char sqlstate[6];
+	char constraint[64]; /* the violated constraint, for 23xxx */
 	char message[256];
 };
 

@@ -16,4 +16,18 @@ void healthz_get(struct request *r);
 void readyz_get(struct request *r);
 void metrics_get(struct request *r);
 
+void submissions_post(struct request *r);
+void submission_get(struct request *r);
+void submission_patch(struct request *r);
+void submission_delete(struct request *r);
+void submission_contact_delete(struct request *r);
+
+void admin_submissions_get(struct request *r);
+void admin_submission_get(struct request *r);
+void admin_submission_patch(struct request *r);
+void admin_submission_action(struct request *r);
+void admin_contact_delete(struct request *r);
+void admin_school_contact(struct request *r);
+void admin_audit_get(struct request *r);
+
 #endif

@@ -40,6 +40,13 @@ static const struct problem_kind problem_kinds[] = {
 	{"not-acceptable", "not acceptable"},
 	{"uri-too-long", "request target too long"},
 	{"payload-too-large", "request body too large"},
+	{"malformed-json", "malformed JSON"},
+	{"validation-failed", "the request body has errors"},
+	{"unauthorized", "authentication needed"},
+	{"forbidden", "not allowed"},
+	{"conflict", "conflict with the current state"},
+	{"too-many-requests", "too many requests"},
+	{"idempotency-key-reused", "idempotency key reused with another request"},
 	{"unsupported-media-type", "unsupported media type"},
 	{"service-unavailable", "service unavailable"},
 	{"internal-error", "internal error"},
@@ -501,6 +508,10 @@ static enum MHD_Result queue(struct request *r)
 			add_header(resp, "Access-Control-Max-Age", "86400");
 		}
 	}
+	if (rs->www_authenticate)
+		add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"routekaart\"");
+	if (rs->location[0])
+		add_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
 	if (rs->retry_after > 0) {
 		char v[16];
 		snprintf(v, sizeof(v), "%d", rs->retry_after);

@@ -12,9 +12,13 @@
 #include "buf.h"
 #include "query.h"
 
+struct ratelimit;
+
 struct app {
 	const struct config *cfg;
-	struct db_pool *pool;
+	struct db_pool *pool;        /* public reads: the role that sees no personal data */
+	struct db_pool *write_pool;  /* submissions, moderation, keys: the role that may write */
+	struct ratelimit *writes;    /* per-address limit on writes */
 };
 
 struct response {
@@ -27,6 +31,8 @@ struct response {
 	int retry_after;           /* seconds; 0 = none */
 	size_t etag_skip_off;      /* a part of the body the ETag ignores (a generation time) */
 	size_t etag_skip_len;
+	int www_authenticate;      /* 401: ask for a bearer secret */
+	char location[384];        /* 201: Location header */
 };
 
 /* One request, from the first byte of its head to the completed callback that frees it. */

@@ -3,26 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codes.h"
 #include "resource.h"
 #include "banned.h"
-
-static const char *const route_kinds[] = {"doorlopende_leerroute", "geintegreerde_route", "leerlab",
-					  "samenwerking", NULL};
-static const char *const profielen[] = {"BWI", "PIE", "MT", "MVI", "MAT", "ZW", "EO", "HBR", "GR", "DP", NULL};
-static const char *const leerwegen[] = {"BB", "KB", "GL", "TL", NULL};
-static const char *const domeinen[] = {"a", "b", "c", "d", "e", "f", "g", "h",
-				       "i", "j", "k", "l", "m", "n", "o", "p", NULL};
 
 enum { P_REGION = 4, P_ROUTE_KIND, P_NIVEAU, P_PROFIEL, P_LEERWEG, P_DOMEIN, P_BRIN, P_Q, P_START_YEAR, NPARAMS };
 
 static const struct pspec specs[] = {
 	ITEMS_COMMON_SPECS,
 	{"region", PT_LIST, 0, 0, NULL, query_is_region_code, "a CBS region code such as AM13, PV27, MC21 or GM0363", 0, 0},
-	{"route_kind", PT_LIST, 0, 0, route_kinds, NULL, "a route kind", 0, 0},
+	{"route_kind", PT_LIST, 0, 0, codes_route_kinds, NULL, "a route kind", 0, 0},
 	{"niveau", PT_LIST, 2, 4, NULL, NULL, "an mbo niveau from 2 to 4", 0, 1},
-	{"profiel", PT_LIST, 0, 0, profielen, NULL, "a vmbo profiel", 0, 0},
-	{"leerweg", PT_LIST, 0, 0, leerwegen, NULL, "a vmbo leerweg", 0, 0},
-	{"opleidingsdomein", PT_LIST, 0, 0, domeinen, NULL, "an mbo opleidingsdomein", 0, 0},
+	{"profiel", PT_LIST, 0, 0, codes_profielen, NULL, "a vmbo profiel", 0, 0},
+	{"leerweg", PT_LIST, 0, 0, codes_leerwegen, NULL, "a vmbo leerweg", 0, 0},
+	{"opleidingsdomein", PT_LIST, 0, 0, codes_domeinen, NULL, "an mbo opleidingsdomein", 0, 0},
 	{"brin", PT_LIST, 0, 0, NULL, query_is_brin, "a BRIN number such as 00AH", 0, 0},
 	{"q", PT_TEXT, 0, 0, NULL, NULL, NULL, 200, 0},
 	{"start_year", PT_LIST, 2000, 2100, NULL, NULL, "a school year from 2000 to 2100", 0, 1},

@@ -6,15 +6,21 @@
 
 #include "config.h"
 #include "db.h"
+#include "auth.h"
 #include "http.h"
+#include "keys.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "banned.h"
 
 #define VERSION "0.1.0"
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
+	struct config cfg;
+	char err[256];
+	int keys_cmd = argc > 1 && strcmp(argv[1], "keys") == 0;
+	for (int i = 1; i < argc && !keys_cmd; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			config_print_help(argv[0]);
 			return 0;
@@ -26,13 +32,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "routekaartd: unknown argument '%s' (see --help)\n", argv[i]);
 		return 2;
 	}
-
-	struct config cfg;
-	char err[256];
 	if (config_load(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "routekaartd: %s\n", err);
 		return 2;
 	}
+	if (keys_cmd)
+		return keys_main(argc - 2, argv + 2, &cfg);
 	log_set_quiet(strcmp(cfg.log_level, "error") == 0);
 
 	/* Before any thread exists: jansson's hash seed, and signals that only main waits for. */
@@ -44,12 +49,16 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct db_pool *pool = db_pool_new(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
+	struct db_pool *pool = db_pool_new(cfg.database_read_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
 					   cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
-	if (!pool) {
+	struct db_pool *write_pool = db_pool_new(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
+						 cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
+	struct ratelimit *writes = ratelimit_new(cfg.write_rate_per_minute, cfg.write_rate_burst);
+	if (!pool || !write_pool || !writes) {
 		fprintf(stderr, "routekaartd: out of memory\n");
 		return 1;
 	}
+	auth_init(cfg.auth_failures_per_minute);
 	/* The database may come later: the server starts anyway and answers 503 until it does. */
 	struct db_error derr;
 	PGconn *c = db_pool_acquire(pool, &derr);
@@ -58,12 +67,15 @@ int main(int argc, char **argv)
 	else
 		log_error("database not reachable at start; serving 503 until it is", derr.message);
 
-	struct app app = {.cfg = &cfg, .pool = pool};
+	struct app app = {.cfg = &cfg, .pool = pool, .write_pool = write_pool, .writes = writes};
 	int port = 0;
 	struct http_server *server = http_start(&app, &port, err, sizeof(err));
 	if (!server) {
 		fprintf(stderr, "routekaartd: %s\n", err);
 		db_pool_free(pool);
+		db_pool_free(write_pool);
+		ratelimit_free(writes);
+		auth_shutdown();
 		return 1;
 	}
 	char url[128];
@@ -75,6 +87,9 @@ int main(int argc, char **argv)
 	log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(server);
 	db_pool_free(pool);
+	db_pool_free(write_pool);
+	ratelimit_free(writes);
+	auth_shutdown();
 	log_info("stopped", NULL, NULL);
 	return 0;
 }

@@ -19,22 +19,38 @@ const char *const resource_json_media[] = {MEDIA_JSON, NULL};
 
 PGresult *resource_query(struct request *r, const char *sql, int n, const char *const *params)
 {
-	struct db_error err = {0};
-	for (int attempt = 0; attempt < 2; attempt++) {
-		PGconn *c = db_pool_acquire(r->app->pool, &err);
+	return resource_query_on(r, r->app->pool, sql, n, params);
+}
+
+PGresult *resource_exec(struct db_pool *pool, const char *sql, int n, const char *const *params,
+			struct db_error *err, int may_retry)
+{
+	memset(err, 0, sizeof(*err));
+	for (int attempt = 0; attempt < (may_retry ? 2 : 1); attempt++) {
+		PGconn *c = db_pool_acquire(pool, err);
 		if (!c)
 			break;
-		PGresult *res = db_exec(c, sql, n, params, &err);
+		PGresult *res = db_exec(c, sql, n, params, err);
+		/* A read on a connection that broke (the database restarted) is tried once more on
+		 * a new one. Writes are not: the first may have committed before the break. */
 		int broken = PQstatus(c) != CONNECTION_OK;
-		db_pool_release(r->app->pool, c);
+		db_pool_release(pool, c);
 		if (res)
 			return res;
-		/* A connection that broke (the database restarted) is retried once on a new one. */
 		if (!broken)
 			break;
 	}
-	http_problem_db(r, &err);
 	return NULL;
+}
+
+PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char *sql, int n,
+			    const char *const *params)
+{
+	struct db_error err;
+	PGresult *res = resource_exec(pool, sql, n, params, &err, pool == r->app->pool);
+	if (!res)
+		http_problem_db(r, &err);
+	return res;
 }
 
 const char *resource_bbox_param(const struct pvalue *bbox, char *dst)

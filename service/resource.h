@@ -52,6 +52,13 @@ int resource_json_only(struct request *r);
 /* Runs sql on a pooled connection; a read that fails on a broken connection is tried once more
  * on a fresh one. On failure answers the request (503/500 problem) and returns NULL. */
 PGresult *resource_query(struct request *r, const char *sql, int n, const char *const *params);
+/* Runs sql without answering: NULL with err filled on failure. may_retry: a read that may be
+ * sent again on a fresh connection when the first one turns out broken. */
+PGresult *resource_exec(struct db_pool *pool, const char *sql, int n, const char *const *params,
+			struct db_error *err, int may_retry);
+/* The same as resource_query on another pool (the write pool). */
+PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char *sql, int n,
+			    const char *const *params);
 
 /* The bbox parameter as a PostgreSQL float8[] literal, or NULL. dst must hold 128 bytes. */
 const char *resource_bbox_param(const struct pvalue *bbox, char *dst);

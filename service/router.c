@@ -18,6 +18,22 @@ static const struct route routes[] = {
 	{"GET", "/healthz", healthz_get, 0},
 	{"GET", "/readyz", readyz_get, 0},
 	{"GET", "/metrics", metrics_get, 0},
+	{"POST", "/submissions", submissions_post, 1},
+	{"GET", "/submissions/{submissionId}", submission_get, 0},
+	{"PATCH", "/submissions/{submissionId}", submission_patch, 1},
+	{"DELETE", "/submissions/{submissionId}", submission_delete, 0},
+	{"DELETE", "/submissions/{submissionId}/contacts/{contactId}", submission_contact_delete, 0},
+	{"GET", "/admin/submissions", admin_submissions_get, 0},
+	{"GET", "/admin/submissions/{submissionId}", admin_submission_get, 0},
+	{"PATCH", "/admin/submissions/{submissionId}", admin_submission_patch, 1},
+	{"POST", "/admin/submissions/{submissionId}/approve", admin_submission_action, 0},
+	{"POST", "/admin/submissions/{submissionId}/reject", admin_submission_action, 1},
+	{"POST", "/admin/submissions/{submissionId}/withdraw", admin_submission_action, 1},
+	{"DELETE", "/admin/contacts/{contactId}", admin_contact_delete, 0},
+	{"GET", "/admin/schools/{vestigingscode}/contact", admin_school_contact, 0},
+	{"PUT", "/admin/schools/{vestigingscode}/contact", admin_school_contact, 1},
+	{"DELETE", "/admin/schools/{vestigingscode}/contact", admin_school_contact, 0},
+	{"GET", "/admin/audit", admin_audit_get, 0},
 };
 
 const struct route *router_routes(size_t *n)

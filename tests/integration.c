@@ -734,7 +734,8 @@ END_TEST
 START_TEST(database_unreachable)
 {
 	struct server down;
-	const char *env[] = {"DATABASE_URL=host=/nonexistent/socket/dir dbname=routekaart user=routekaart_web", NULL};
+	const char *env[] = {"DATABASE_URL=host=/nonexistent/socket/dir dbname=routekaart user=routekaart_app",
+			     "DATABASE_READ_URL=host=/nonexistent/socket/dir dbname=routekaart user=routekaart_web", NULL};
 	ck_assert_int_eq(server_start(&down, env), 0);
 	char url[128];
 	struct resp r;

@@ -1,0 +1,22 @@
+/* What the submission and moderation handlers share. */
+#ifndef RK_SUBMISSIONS_H
+#define RK_SUBMISSIONS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct request;
+
+/* 429 when the address made too many changes; returns 1 then. */
+int submission_rate_limited(struct request *r);
+/* Validates a full document here and in the database; answers 422 with every error. */
+int submission_check(struct request *r, const json_t *doc);
+/* A positive whole number from the path into dst, or 404. */
+int submission_id(struct request *r, const char *s, char *dst, size_t n);
+/* The input-shaped document of a submission view (the pending revision when there is one). */
+json_t *submission_editable(const json_t *view);
+int submission_apply_patch(struct request *r, const char *id, const json_t *view, const char *sql,
+			   const char *actor, char *outcome, size_t n);
+void submission_answer_outcome(struct request *r, const char *id, const char *outcome);
+
+#endif

@@ -1,0 +1,49 @@
+/* Integration test harness: real routekaartd processes on free ports, HTTP through libcurl,
+ * and independent SQL through libpq as the cluster's superuser. */
+#ifndef RK_HARNESS_H
+#define RK_HARNESS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct server {
+	pid_t pid;
+	int port;
+	char url[64];      /* http://127.0.0.1:PORT */
+	char log[512];     /* its stderr */
+};
+
+/* Starts the server with the test database, PORT=0 and LISTEN=127.0.0.1, plus extra "K=V"
+ * settings (NULL-terminated, may be NULL). Returns 0 once it listens. */
+int server_start(struct server *s, const char *const *env);
+/* SIGTERM, then waits; returns the exit status (0 = clean, no sanitizer report). */
+int server_stop(struct server *s);
+
+struct resp {
+	long status;
+	char *body;
+	size_t len;
+	char *headers; /* raw header block */
+	json_t *json;  /* parsed body when it is JSON, else NULL */
+};
+
+/* GET (or another method) of url (absolute, or a path on s). Extra headers "Name: value". */
+int http_do(const char *method, const char *url, const char *const *headers, struct resp *out);
+int http_get(const struct server *s, const char *path, struct resp *out);
+/* A request with a body (NULL: none). */
+int http_body_do(const char *method, const char *url, const char *const *headers, const char *body,
+		 struct resp *out);
+void resp_free(struct resp *r);
+/* The value of a response header (case-insensitive name), in a static buffer, or NULL. */
+const char *resp_header(const struct resp *r, const char *name);
+
+/* Independent SQL as the cluster superuser (PG* environment). */
+PGconn *db_connect(void);
+/* The single value of a query as a long; aborts the test on error. */
+long sql_long(const char *sql);
+/* The single text value of a query (caller frees), NULL for SQL NULL. */
+char *sql_text(const char *sql);
+
+#endif

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, then integration tests against a fresh throwaway PostGIS cluster
+# (var/pgtest) with the reference and demo data, and real servers on free ports.
+#   tests/run.sh BUILD_DIR
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+cd "$top"
+
+export RK_PG_FAST=1   # the test cluster may lose data on a crash: it is thrown away anyway
+deploy/db-setup.sh pgtest --fresh
+trap 'deploy/pg.sh stop pgtest >/dev/null 2>&1 || true' EXIT
+set -a; . var/pgtest.env; set +a
+
+export RK_TOP=$top
+export RK_SERVER="$build/routekaartd"
+export RK_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_app"
+export RK_TEST_DATABASE_READ_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_web"
+export RK_LOG_DIR="$build/test-logs"
+mkdir -p "$RK_LOG_DIR"
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
+
+status=0
+echo "== unit tests"
+"$build/unit-tests" || status=1
+echo "== integration tests: the read API"
+"$build/integration-tests" || status=1
+echo "== integration tests: submissions and moderation"
+"$build/submission-tests" || status=1
+exit $status
