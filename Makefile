@@ -57,7 +57,7 @@ $(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o
+$(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o $(BUILD)/query.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "query.h"
 #include "banned.h"
 
 int crypto_random(void *buf, size_t n)
@@ -78,23 +79,12 @@ void crypto_bytea(const uint8_t *bytes, size_t n, char *dst)
 	crypto_hex(bytes, n, dst + 2);
 }
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int crypto_from_bytea(const char *text, uint8_t *out, size_t n)
 {
 	if (!text || text[0] != '\\' || text[1] != 'x' || strlen(text + 2) != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexdigit(text[2 + 2 * i]), l = hexdigit(text[3 + 2 * i]);
+		int h = query_hexval((unsigned char)text[2 + 2 * i]), l = query_hexval((unsigned char)text[3 + 2 * i]);
 		if (h < 0 || l < 0)
 			return -1;
 		out[i] = (uint8_t)(h << 4 | l);

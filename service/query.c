@@ -9,7 +9,7 @@
 
 #include "banned.h"
 
-static int hexval(int c)
+int query_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -30,8 +30,8 @@ char *query_decode(const char *s, size_t len, int plus_is_space)
 		char c = s[i];
 		if (c == '%') {
 			int h, l;
-			if (i + 2 >= len || (h = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (l = hexval((unsigned char)s[i + 2])) < 0)
+			if (i + 2 >= len || (h = query_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (l = query_hexval((unsigned char)s[i + 2])) < 0)
 				goto out_bad;
 			c = (char)(h * 16 + l);
 			i += 2;

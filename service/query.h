@@ -97,6 +97,9 @@ char *query_pg_array(const struct pvalue *v);
 int query_build(struct buf *b, const struct pspec *specs, const struct pvalue *vals, size_t n,
 		const char *const *override_names, const char *const *override_values, size_t noverride);
 
+/* The value of a hexadecimal digit, or -1. */
+int query_hexval(int c);
+
 /* Item checks shared by several resources. */
 int query_is_region_code(const char *s);
 int query_is_brin(const char *s);

@@ -344,15 +344,21 @@ void submission_patch(struct request *r)
 		submission_answer_outcome(r, id, outcome);
 }
 
+/* The id of the path's submission when the request carries its edit token; else answers, -1. */
+static int own_id(struct request *r, char *id, size_t n)
+{
+	if (submission_id(r, r->target.seg[1], id, n) < 0)
+		return -1;
+	json_t *view = load_own(r, id);
+	json_decref(view);
+	return view ? 0 : -1;
+}
+
 void submission_delete(struct request *r)
 {
 	char id[24];
-	if (submission_id(r, r->target.seg[1], id, sizeof(id)) < 0)
+	if (own_id(r, id, sizeof(id)) < 0)
 		return;
-	json_t *view = load_own(r, id);
-	if (!view)
-		return;
-	json_decref(view);
 	const char *params[2] = {id, "submitter"};
 	PGresult *res = resource_query_on(r, r->app->write_pool, "select api.submission_withdraw($1::bigint, $2::text)", 2, params);
 	if (!res)
@@ -366,12 +372,8 @@ void submission_delete(struct request *r)
 void submission_contact_delete(struct request *r)
 {
 	char id[24], contact[24];
-	if (submission_id(r, r->target.seg[1], id, sizeof(id)) < 0)
+	if (own_id(r, id, sizeof(id)) < 0)
 		return;
-	json_t *view = load_own(r, id);
-	if (!view)
-		return;
-	json_decref(view);
 	if (submission_id(r, r->target.seg[3], contact, sizeof(contact)) < 0) {
 		http_problem(r, 404, "not-found", "there is no such contact person");
 		return;
