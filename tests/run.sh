@@ -21,6 +21,17 @@ mkdir -p "$RK_LOG_DIR"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 
 status=0
+echo "== database tests (sql/selftest.sql, sql/tests/*.sql)"
+passed=0 failed=0
+for f in sql/selftest.sql sql/tests/*.sql; do
+  if out=$(psql -X -q -v ON_ERROR_STOP=1 -f "$f" 2>&1); then
+    passed=$((passed + $(grep -c 'ok - ' <<<"$out")))
+  else
+    failed=$((failed + 1)); status=1
+    echo "$f failed:"; tail -20 <<<"$out"
+  fi
+done
+echo "database: $passed passed, $failed failed"
 echo "== unit tests"
 "$build/unit-tests" || status=1
 echo "== integration tests: the read API"

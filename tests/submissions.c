@@ -446,8 +446,11 @@ START_TEST(revoked_key_refused)
 	ck_assert_int_eq(r.status, 401);
 	resp_free(&r);
 	/* only a hash is stored */
+	/* rkk_<id>_<secret>: the secret itself may hold '_' */
+	const char *secret = key + 4 + strspn(key + 4, "0123456789") + 1;
+	ck_assert_uint_eq(strlen(secret), 32);
 	char sql[256];
-	snprintf(sql, sizeof(sql), "select count(*) from kaart.api_key where secret_hash::text like '%%%s%%'", strrchr(key, '_') + 1);
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.api_key k where strpos(k::text, '%s') > 0", secret);
 	ck_assert_int_eq(sql_long(sql), 0);
 }
 END_TEST
