@@ -610,12 +610,14 @@ declare
     'api.school_contact_delete(text, text)', 'api.key_create(text, text, bytea)', 'api.key_lookup(bigint)',
     'api.key_touch(bigint)', 'api.key_revoke(text)', 'api.key_list()',
     'api.audit_query(text, bigint, text, timestamptz, timestamptz, integer, integer)', 'api.retention_purge(interval)'];
+  -- and the analysts' contact list of the regional overviews (personal data, so not public)
+  overviews regprocedure[] := array['api.region_exists(text, text)', 'api.region_contacts(text, text)'];
   got regprocedure[];
 begin
   select array_agg(p.oid::regprocedure order by p.oid) into got
   from pg_proc p where has_function_privilege('routekaart_app', p.oid, 'execute')
                    and p.pronamespace in ('api'::regnamespace, 'kaart'::regnamespace, 'audit'::regnamespace, 'ref'::regnamespace);
-  assert got = (select array_agg(x order by x::oid) from unnest(want) x), format('routekaart_app may execute %s', got);
+  assert got = (select array_agg(x order by x::oid) from unnest(want || overviews) x), format('routekaart_app may execute %s', got);
   assert not exists (select 1 from pg_proc p where p.oid = any (want::oid[])
                      and has_function_privilege('routekaart_web', p.oid, 'execute')), 'routekaart_web may execute a write function';
   assert not exists (select 1 from pg_proc p where p.oid = any (want::oid[])

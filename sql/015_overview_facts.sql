@@ -1,0 +1,543 @@
+-- What the regional overviews (016) count, kept ready by statement triggers on kaart.initiative,
+-- kaart.party and kaart.contact_person, so that an overview as of any day is one scan of a narrow
+-- table instead of the wide initiative rows (about 1.8 kB each: texts and the search vector) and
+-- a join with their parties.
+--
+-- kaart.overview_initiative: one row per initiative that is published, or was published before
+-- it was withdrawn: its dates, regions, agreement date and the tallies of its attributes. Kept as
+-- narrow as possible: an overview reads all of it.
+--
+-- A tally is a numeric whose decimal digits form fields of 8 digits, one per attribute in the
+-- order of kaart.overview_fields() (route kinds, niveaus, profielen, opleidingsdomeinen, RIO,
+-- cohort guarantee): 1 when the initiative has the attribute, 0 when not. A sum of tallies holds
+-- every count at once (up to 99,999,999 per field), so a region's figures are one sum() over its
+-- initiatives instead of 35 filtered counts. `cells` is the tally of the coverage matrix,
+-- profiel × niveau (kaart.coverage_fields()), of the routes the law is about (doorlopende
+-- leerroutes and geïntegreerde routes); 0 for other kinds.
+--
+-- kaart.overview_party: the same initiatives' parties and whether they have an SBO contact person
+-- (no row when they have neither).
+--
+-- kaart.overview_presence: for each vo location, mbo institution or location and company, the
+-- periods in which it took part in at least one counted initiative (per region for the mbo
+-- parties and companies). "How many distinct mbo institutions in this region as of that day" is
+-- then a count over a few thousand rows instead of unnesting the parties of every initiative.
+set local role routekaart_owner;
+
+-- The fields of a tally, in order. The code lists are checked against ref at the end.
+create function kaart.overview_fields() returns text[]
+language sql immutable parallel safe
+return '{route_kind:doorlopende_leerroute,route_kind:geintegreerde_route,route_kind:leerlab,route_kind:samenwerking,'
+       'niveau:2,niveau:3,niveau:4,'
+       'profiel:BWI,profiel:PIE,profiel:MT,profiel:MVI,profiel:MAT,profiel:ZW,profiel:EO,profiel:HBR,profiel:GR,profiel:DP,'
+       'opleidingsdomein:a,opleidingsdomein:b,opleidingsdomein:c,opleidingsdomein:d,opleidingsdomein:e,'
+       'opleidingsdomein:f,opleidingsdomein:g,opleidingsdomein:h,opleidingsdomein:i,opleidingsdomein:j,'
+       'opleidingsdomein:k,opleidingsdomein:l,opleidingsdomein:m,opleidingsdomein:n,opleidingsdomein:o,'
+       'opleidingsdomein:p,condition:rio_registered,condition:cohort_guarantee}'::text[];
+
+-- The fields of a coverage tally: profiel:niveau, profielen in code-list order, niveaus 2, 3, 4.
+create function kaart.coverage_fields() returns text[]
+language sql immutable parallel safe
+return '{BWI:2,BWI:3,BWI:4,PIE:2,PIE:3,PIE:4,MT:2,MT:3,MT:4,MVI:2,MVI:3,MVI:4,MAT:2,MAT:3,MAT:4,'
+       'ZW:2,ZW:3,ZW:4,EO:2,EO:3,EO:4,HBR:2,HBR:3,HBR:4,GR:2,GR:3,GR:4,DP:2,DP:3,DP:4}'::text[];
+
+-- An initiative's tally, in the order of kaart.overview_fields(). Joining the 0/1 flags with
+-- seven zeros between them gives one field of 8 digits per flag (the first one's leading zeros
+-- left out).
+create function kaart.overview_tally(route_kind text, niveaus integer[], profielen text[],
+                                     opleidingsdomeinen text[], rio_registered boolean,
+                                     cohort_guarantee boolean) returns numeric
+language sql immutable parallel safe
+return array_to_string(array[
+    route_kind = 'doorlopende_leerroute', route_kind = 'geintegreerde_route',
+    route_kind = 'leerlab', route_kind = 'samenwerking',
+    2 = any (niveaus), 3 = any (niveaus), 4 = any (niveaus),
+    'BWI' = any (profielen), 'PIE' = any (profielen), 'MT' = any (profielen), 'MVI' = any (profielen),
+    'MAT' = any (profielen), 'ZW' = any (profielen), 'EO' = any (profielen), 'HBR' = any (profielen),
+    'GR' = any (profielen), 'DP' = any (profielen),
+    'a' = any (opleidingsdomeinen), 'b' = any (opleidingsdomeinen), 'c' = any (opleidingsdomeinen),
+    'd' = any (opleidingsdomeinen), 'e' = any (opleidingsdomeinen), 'f' = any (opleidingsdomeinen),
+    'g' = any (opleidingsdomeinen), 'h' = any (opleidingsdomeinen), 'i' = any (opleidingsdomeinen),
+    'j' = any (opleidingsdomeinen), 'k' = any (opleidingsdomeinen), 'l' = any (opleidingsdomeinen),
+    'm' = any (opleidingsdomeinen), 'n' = any (opleidingsdomeinen), 'o' = any (opleidingsdomeinen),
+    'p' = any (opleidingsdomeinen),
+    coalesce(rio_registered, false), coalesce(cohort_guarantee, false)]::integer[], '0000000')::numeric;
+
+-- An initiative's coverage tally: per profiel (in order) the three niveau fields when it has the
+-- profiel, zeros when not; 0 for kinds other than doorlopende leerroute and geïntegreerde route.
+create function kaart.coverage_tally(route_kind text, profielen text[], niveaus integer[]) returns numeric
+language sql immutable parallel safe
+return case when route_kind in ('doorlopende_leerroute', 'geintegreerde_route') then
+  (select (case when 'BWI' = any (profielen) then b else z end || case when 'PIE' = any (profielen) then b else z end
+           || case when 'MT' = any (profielen) then b else z end || case when 'MVI' = any (profielen) then b else z end
+           || case when 'MAT' = any (profielen) then b else z end || case when 'ZW' = any (profielen) then b else z end
+           || case when 'EO' = any (profielen) then b else z end || case when 'HBR' = any (profielen) then b else z end
+           || case when 'GR' = any (profielen) then b else z end || case when 'DP' = any (profielen) then b else z end)::numeric
+   from (select '0000000' || array_to_string(array[2 = any (niveaus), 3 = any (niveaus), 4 = any (niveaus)]::integer[],
+                                             '0000000') as b,
+                repeat('0', 24) as z) x)
+  else 0 end;
+
+-- The counts in a tally (or a sum of tallies) of n fields, in order.
+create function kaart.tally_array(tally numeric, n integer) returns integer[]
+language plpgsql immutable parallel safe as $$
+declare
+  digits text := coalesce(tally, 0)::text;
+  counts integer[] := array_fill(0, array[n]);
+begin
+  if length(digits) > 8 * n then
+    raise exception 'a count in this tally exceeds 99999999' using errcode = 'numeric_value_out_of_range';
+  end if;
+  digits := lpad(digits, 8 * n, '0');
+  for i in 1 .. n loop
+    counts[i] := substr(digits, 8 * i - 7, 8)::integer;
+  end loop;
+  return counts;
+end
+$$;
+
+-- The same per field, with its position.
+create function kaart.tally_counts(tally numeric, fields text[])
+returns table (k integer, field text, n integer)
+language sql immutable parallel safe
+as $$
+  select u.k::integer, u.field, u.n
+  from unnest(fields, kaart.tally_array(tally, cardinality(fields))) with ordinality u(field, n, k)
+$$;
+
+-- Derived: written only by kaart.overview_refresh().
+create table kaart.overview_initiative (
+  initiative_id       bigint primary key,
+  published_at        timestamptz not null,
+  withdrawn_at        timestamptz,
+  -- the initiative's region of each type (from kaart.initiative.region_codes)
+  provincie           text,
+  arbeidsmarktregio   text,
+  rmc                 text,
+  gemeente            text,
+  agreement_signed_on date,
+  tally               numeric not null,     -- fields of kaart.overview_fields()
+  cells               numeric not null      -- fields of kaart.coverage_fields()
+);
+
+create table kaart.overview_party (
+  initiative_id       bigint primary key,
+  vo_locations        text[] not null,      -- school locations of its vo parties
+  sbo_contact         boolean not null,     -- it has a contact person flagged sbo_contact
+  mbo_organisations   bigint[] not null,    -- organisations of its mbo parties
+  mbo_locations       text[] not null,      -- school locations of its mbo parties
+  companies           bigint[] not null     -- organisations of its bedrijf parties
+);
+
+comment on table kaart.overview_initiative is
+  'Derived, for the regional overviews: what each published (or published, then withdrawn) initiative counts for';
+comment on table kaart.overview_party is
+  'Derived, for the regional overviews: the parties of the initiatives in kaart.overview_initiative';
+
+-- A party (kind, key) counts as of a moment c when since < c and (until is null or c <= until),
+-- the same rule as for an initiative (published_at < c, not withdrawn_at < c): the periods of its
+-- initiatives merged. kind: vo (a vo location takes part), sbo (… in an initiative with an SBO
+-- contact person), mbo_organisation, mbo_location, company. key: the vestigingscode or the
+-- organisation id. vo and sbo are per location (no regions); the others per region of their
+-- initiatives.
+create table kaart.overview_presence (
+  kind              text not null
+                    check (kind in ('vo', 'sbo', 'mbo_organisation', 'mbo_location', 'company')),
+  key               text not null,
+  provincie         text,
+  arbeidsmarktregio text,
+  rmc               text,
+  gemeente          text,
+  since             timestamptz not null,
+  until             timestamptz,
+  check (until > since)
+);
+create index overview_presence_key on kaart.overview_presence (kind, key);
+
+comment on table kaart.overview_presence is
+  'Derived, for the regional overviews: when each vo location, mbo party and company took part in published initiatives';
+
+-- Rebuild the periods of these parties (all of them: their rows are replaced) from
+-- kaart.overview_party and kaart.overview_initiative.
+create function kaart.overview_presence_refresh(vo_keys text[], sbo_keys text[], mbo_organisation_keys bigint[],
+                                                mbo_location_keys text[], company_keys bigint[]) returns void
+language plpgsql as $$
+declare
+  candidates bigint[];   -- the initiatives that can hold these parties; NULL: all
+begin
+  if cardinality(vo_keys) + cardinality(sbo_keys) + cardinality(mbo_organisation_keys)
+     + cardinality(mbo_location_keys) + cardinality(company_keys) <= 100 then
+    -- a few parties (a write through the api): their initiatives through the indexes of kaart.party
+    candidates := array(
+      select distinct p.initiative_id from kaart.party p
+      where p.vestigingscode = any (vo_keys || sbo_keys || mbo_location_keys)
+         or p.organisation_id = any (mbo_organisation_keys || company_keys));
+  end if;
+
+  with affected (kind, key) as (
+    select 'vo', unnest(vo_keys)
+    union select 'sbo', unnest(sbo_keys)
+    union select 'mbo_organisation', unnest(mbo_organisation_keys)::text
+    union select 'mbo_location', unnest(mbo_location_keys)
+    union select 'company', unnest(company_keys)::text
+  ), gone as (
+    delete from kaart.overview_presence p
+    using affected a where p.kind = a.kind and p.key = a.key
+  ), source as (
+    select f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente,
+           p.vo_locations, p.sbo_contact, p.mbo_organisations, p.mbo_locations, p.companies
+    from kaart.overview_party p join kaart.overview_initiative f on f.initiative_id = p.initiative_id
+    where candidates is null
+      -- a period that ends where it starts is empty
+      and (f.withdrawn_at is null or f.withdrawn_at > f.published_at)
+    union all
+    select f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente,
+           p.vo_locations, p.sbo_contact, p.mbo_organisations, p.mbo_locations, p.companies
+    from unnest(candidates) c(id)
+    join kaart.overview_party p on p.initiative_id = c.id
+    join kaart.overview_initiative f on f.initiative_id = c.id
+    where f.withdrawn_at is null or f.withdrawn_at > f.published_at
+  ), span as (
+    select 'vo' as kind, v as key, null as provincie, null as arbeidsmarktregio, null as rmc, null as gemeente,
+           f.published_at as since, f.withdrawn_at as until
+    from source f cross join unnest(f.vo_locations) v
+    where cardinality(vo_keys) > 0
+    union all
+    select 'sbo', v, null, null, null, null, f.published_at, f.withdrawn_at
+    from source f cross join unnest(f.vo_locations) v
+    where cardinality(sbo_keys) > 0 and f.sbo_contact
+    union all
+    select 'mbo_organisation', o::text, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente, f.published_at, f.withdrawn_at
+    from source f cross join unnest(f.mbo_organisations) o
+    where cardinality(mbo_organisation_keys) > 0
+    union all
+    select 'mbo_location', l, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente, f.published_at, f.withdrawn_at
+    from source f cross join unnest(f.mbo_locations) l
+    where cardinality(mbo_location_keys) > 0
+    union all
+    select 'company', o::text, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente, f.published_at, f.withdrawn_at
+    from source f cross join unnest(f.companies) o
+    where cardinality(company_keys) > 0
+  ), reach as (
+    -- how far the earlier periods of the same party reach
+    select s.*, max(coalesce(s.until, 'infinity')) over (
+             partition by s.kind, s.key, s.provincie, s.arbeidsmarktregio, s.rmc, s.gemeente
+             order by s.since, s.until rows between unbounded preceding and 1 preceding) as reached
+    from span s join affected a on a.kind = s.kind and a.key = s.key
+  ), island as (
+    -- a period that starts after all earlier ones ended starts a new stretch
+    select r.*, count(*) filter (where r.reached is null or r.since > r.reached) over (
+             partition by r.kind, r.key, r.provincie, r.arbeidsmarktregio, r.rmc, r.gemeente
+             order by r.since, r.until rows unbounded preceding) as n
+    from reach r
+  )
+  insert into kaart.overview_presence (kind, key, provincie, arbeidsmarktregio, rmc, gemeente, since, until)
+  select i.kind, i.key, i.provincie, i.arbeidsmarktregio, i.rmc, i.gemeente, min(i.since),
+         nullif(max(coalesce(i.until, 'infinity')), 'infinity')
+  from island i
+  group by i.kind, i.key, i.provincie, i.arbeidsmarktregio, i.rmc, i.gemeente, i.n;
+end
+$$;
+
+-- The parties of these initiatives as kaart.overview_party holds them (published or withdrawn
+-- after publication ones only).
+create function kaart.overview_party_rows(ids bigint[])
+returns table (initiative_id bigint, vo_locations text[], sbo_contact boolean, mbo_organisations bigint[],
+               mbo_locations text[], companies bigint[])
+language sql stable as $$
+  select i.id, p.vo_locations,
+         exists (select 1 from kaart.contact_person c where c.initiative_id = i.id and c.sbo_contact),
+         p.mbo_organisations, p.mbo_locations, p.companies
+  from (select distinct t.id from unnest(ids) t(id)) t
+  join kaart.initiative i on i.id = t.id
+  cross join lateral (
+    select coalesce(array_agg(pt.vestigingscode order by pt.vestigingscode)
+                      filter (where pt.role = 'vo' and pt.vestigingscode is not null), '{}') as vo_locations,
+           coalesce(array_agg(pt.organisation_id order by pt.organisation_id)
+                      filter (where pt.role = 'mbo' and pt.organisation_id is not null), '{}') as mbo_organisations,
+           coalesce(array_agg(pt.vestigingscode order by pt.vestigingscode)
+                      filter (where pt.role = 'mbo' and pt.vestigingscode is not null), '{}') as mbo_locations,
+           coalesce(array_agg(pt.organisation_id order by pt.organisation_id)
+                      filter (where pt.role = 'bedrijf' and pt.organisation_id is not null), '{}') as companies
+    from kaart.party pt
+    where pt.initiative_id = i.id) p
+  where i.published_at is not null
+    and i.status in ('published', 'withdrawn')
+$$;
+
+-- Recompute the rows of these initiatives from kaart (rows of initiatives that are gone, were
+-- never published or were rejected are removed), then the periods of the parties of the ones
+-- that changed. With parties_only, only what depends on parties and contact persons. Unchanged
+-- rows are not rewritten.
+create function kaart.overview_refresh(ids bigint[], parties_only boolean default false) returns void
+language plpgsql as $$
+declare
+  moved bigint[] := '{}';   -- initiatives whose counted period or regions changed, or that came or went
+  k record;
+begin
+  if not parties_only then
+    with target as (
+      select distinct t.id from unnest(ids) t(id)
+    ), before as (
+      select f.* from target t join kaart.overview_initiative f on f.initiative_id = t.id
+    ), src as (
+      select i.id, i.published_at, i.withdrawn_at,
+             rc.provincie, rc.arbeidsmarktregio, rc.rmc, rc.gemeente,
+             i.agreement_signed_on,
+             kaart.overview_tally(i.route_kind, i.niveaus, i.profielen, i.opleidingsdomeinen,
+                                  i.rio_registered, i.cohort_guarantee) as tally,
+             kaart.coverage_tally(i.route_kind, i.profielen, i.niveaus) as cells
+      from target t
+      join kaart.initiative i on i.id = t.id
+      cross join lateral (
+        select max(r) filter (where r like 'PV%') as provincie,
+               max(r) filter (where r like 'AM%') as arbeidsmarktregio,
+               max(r) filter (where r like 'MC%') as rmc,
+               max(r) filter (where r like 'GM%') as gemeente
+        from unnest(i.region_codes) r) rc
+      where i.published_at is not null
+        and i.status in ('published', 'withdrawn')
+    ), gone as (
+      delete from kaart.overview_initiative f
+      using target t
+      where f.initiative_id = t.id
+        and not exists (select 1 from src where src.id = f.initiative_id)
+      returning f.initiative_id
+    ), put as (
+      insert into kaart.overview_initiative as f (
+        initiative_id, published_at, withdrawn_at, provincie, arbeidsmarktregio, rmc, gemeente,
+        agreement_signed_on, tally, cells)
+      select id, published_at, withdrawn_at, provincie, arbeidsmarktregio, rmc, gemeente,
+             agreement_signed_on, tally, cells
+      from src
+      on conflict (initiative_id) do update set
+        published_at = excluded.published_at, withdrawn_at = excluded.withdrawn_at,
+        provincie = excluded.provincie, arbeidsmarktregio = excluded.arbeidsmarktregio,
+        rmc = excluded.rmc, gemeente = excluded.gemeente,
+        agreement_signed_on = excluded.agreement_signed_on, tally = excluded.tally, cells = excluded.cells
+      where (f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente,
+             f.agreement_signed_on, f.tally, f.cells)
+            is distinct from
+            (excluded.published_at, excluded.withdrawn_at, excluded.provincie, excluded.arbeidsmarktregio,
+             excluded.rmc, excluded.gemeente, excluded.agreement_signed_on, excluded.tally, excluded.cells)
+      returning f.initiative_id, f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente
+    )
+    select coalesce(array_agg(x.id), '{}') into moved
+    from (select g.initiative_id as id from gone g
+          union
+          select n.initiative_id
+          from put n left join before b on b.initiative_id = n.initiative_id
+          where b.initiative_id is null
+             or (n.published_at, n.withdrawn_at, n.provincie, n.arbeidsmarktregio, n.rmc, n.gemeente)
+                is distinct from (b.published_at, b.withdrawn_at, b.provincie, b.arbeidsmarktregio, b.rmc, b.gemeente)) x;
+  end if;
+
+  with target as (
+    select distinct t.id from unnest(ids) t(id)
+  ), before as (
+    select p.* from target t join kaart.overview_party p on p.initiative_id = t.id
+  ), src as materialized (
+    -- initiatives without parties or SBO contact persons have no row
+    select * from kaart.overview_party_rows(ids) r
+    where r.sbo_contact or cardinality(r.vo_locations) + cardinality(r.mbo_organisations)
+                           + cardinality(r.mbo_locations) + cardinality(r.companies) > 0
+  ), gone as (
+    delete from kaart.overview_party p
+    using target t
+    where p.initiative_id = t.id
+      and not exists (select 1 from src where src.initiative_id = p.initiative_id)
+    returning p.initiative_id
+  ), put as (
+    insert into kaart.overview_party as p (
+      initiative_id, vo_locations, sbo_contact, mbo_organisations, mbo_locations, companies)
+    select initiative_id, vo_locations, sbo_contact, mbo_organisations, mbo_locations, companies
+    from src
+    on conflict (initiative_id) do update set
+      vo_locations = excluded.vo_locations, sbo_contact = excluded.sbo_contact,
+      mbo_organisations = excluded.mbo_organisations, mbo_locations = excluded.mbo_locations,
+      companies = excluded.companies
+    where (p.vo_locations, p.sbo_contact, p.mbo_organisations, p.mbo_locations, p.companies)
+          is distinct from
+          (excluded.vo_locations, excluded.sbo_contact, excluded.mbo_organisations, excluded.mbo_locations,
+           excluded.companies)
+    returning p.initiative_id
+  ), changed (id) as (
+    select initiative_id from gone
+    union select initiative_id from put
+    union select unnest(moved)
+  ), parties as (
+    -- the parties of the changed initiatives, before and after
+    select b.vo_locations, b.sbo_contact, b.mbo_organisations, b.mbo_locations, b.companies
+    from before b join changed c on c.id = b.initiative_id
+    union all
+    select s.vo_locations, s.sbo_contact, s.mbo_organisations, s.mbo_locations, s.companies
+    from src s join changed c on c.id = s.initiative_id
+  )
+  select (select array_agg(distinct v) from parties c, unnest(c.vo_locations) v) as vo,
+         (select array_agg(distinct v) from parties c, unnest(c.vo_locations) v where c.sbo_contact) as sbo,
+         (select array_agg(distinct o) from parties c, unnest(c.mbo_organisations) o) as mbo_organisations,
+         (select array_agg(distinct l) from parties c, unnest(c.mbo_locations) l) as mbo_locations,
+         (select array_agg(distinct o) from parties c, unnest(c.companies) o) as companies
+    into k;
+  if num_nonnulls(k.vo, k.sbo, k.mbo_organisations, k.mbo_locations, k.companies) > 0 then
+    perform kaart.overview_presence_refresh(coalesce(k.vo, '{}'), coalesce(k.sbo, '{}'),
+                                            coalesce(k.mbo_organisations, '{}'), coalesce(k.mbo_locations, '{}'),
+                                            coalesce(k.companies, '{}'));
+  end if;
+end
+$$;
+
+-- Statement triggers: one refresh per statement, also for bulk loads.
+create function kaart.overview_initiative_changed() returns trigger
+language plpgsql as $$
+declare
+  ids bigint[];
+begin
+  if tg_op = 'TRUNCATE' then
+    delete from kaart.overview_initiative;
+    delete from kaart.overview_party;
+    delete from kaart.overview_presence;
+    return null;
+  elsif tg_op = 'DELETE' then
+    select array_agg(o.id) into ids
+    from old_rows o join kaart.overview_initiative f on f.initiative_id = o.id;
+  else
+    select array_agg(n.id) into ids from new_rows n;
+  end if;
+  if ids is not null then
+    perform kaart.overview_refresh(ids);
+  end if;
+  return null;
+end
+$$;
+
+create trigger overview_insert after insert on kaart.initiative
+  referencing new table as new_rows for each statement execute function kaart.overview_initiative_changed();
+create trigger overview_update after update on kaart.initiative
+  referencing new table as new_rows for each statement execute function kaart.overview_initiative_changed();
+create trigger overview_delete after delete on kaart.initiative
+  referencing old table as old_rows for each statement execute function kaart.overview_initiative_changed();
+create trigger overview_truncate after truncate on kaart.initiative
+  for each statement execute function kaart.overview_initiative_changed();
+
+-- Parties, and contact persons (through their sbo_contact flag), of initiatives that have a row.
+-- Not when an initiative is deleted: its parties and contact persons then go by the cascade, which
+-- runs inside the foreign key's trigger (pg_trigger_depth() > 0) once per initiative, and the
+-- initiative's own trigger above takes care of them, once per statement.
+create function kaart.overview_party_changed() returns trigger
+language plpgsql as $$
+declare
+  ids bigint[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(distinct n.initiative_id) into ids
+    from new_rows n join kaart.overview_initiative f on f.initiative_id = n.initiative_id;
+  elsif tg_op = 'DELETE' then
+    select array_agg(distinct o.initiative_id) into ids
+    from old_rows o join kaart.overview_initiative f on f.initiative_id = o.initiative_id;
+  else
+    select array_agg(distinct x.initiative_id) into ids
+    from (select initiative_id from new_rows union select initiative_id from old_rows) x
+    join kaart.overview_initiative f on f.initiative_id = x.initiative_id;
+  end if;
+  if ids is not null then
+    perform kaart.overview_refresh(ids, parties_only => true);
+  end if;
+  return null;
+end
+$$;
+
+create trigger overview_party_insert after insert on kaart.party
+  referencing new table as new_rows for each statement execute function kaart.overview_party_changed();
+create trigger overview_party_update after update on kaart.party
+  referencing old table as old_rows new table as new_rows for each statement execute function kaart.overview_party_changed();
+create trigger overview_party_delete after delete on kaart.party
+  referencing old table as old_rows for each statement when (pg_trigger_depth() < 1)
+  execute function kaart.overview_party_changed();
+
+create function kaart.overview_contact_changed() returns trigger
+language plpgsql as $$
+declare
+  ids bigint[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(distinct n.initiative_id) into ids
+    from new_rows n join kaart.overview_initiative f on f.initiative_id = n.initiative_id
+    where n.sbo_contact;
+  elsif tg_op = 'DELETE' then
+    select array_agg(distinct o.initiative_id) into ids
+    from old_rows o join kaart.overview_initiative f on f.initiative_id = o.initiative_id
+    where o.sbo_contact;
+  else
+    select array_agg(distinct x.initiative_id) into ids
+    from (select initiative_id from new_rows where sbo_contact
+          union select initiative_id from old_rows where sbo_contact) x
+    join kaart.overview_initiative f on f.initiative_id = x.initiative_id;
+  end if;
+  if ids is not null then
+    perform kaart.overview_refresh(ids, parties_only => true);
+  end if;
+  return null;
+end
+$$;
+
+create trigger overview_contact_insert after insert on kaart.contact_person
+  referencing new table as new_rows for each statement execute function kaart.overview_contact_changed();
+create trigger overview_contact_update after update on kaart.contact_person
+  referencing old table as old_rows new table as new_rows for each statement execute function kaart.overview_contact_changed();
+create trigger overview_contact_delete after delete on kaart.contact_person
+  referencing old table as old_rows for each statement when (pg_trigger_depth() < 1)
+  execute function kaart.overview_contact_changed();
+
+-- The rows of the initiatives that exist already.
+do $$
+begin
+  perform kaart.overview_refresh(array(select id from kaart.initiative where published_at is not null));
+end
+$$;
+analyze kaart.overview_initiative;
+analyze kaart.overview_party;
+analyze kaart.overview_presence;
+
+revoke all on table kaart.overview_initiative, kaart.overview_party, kaart.overview_presence from public;
+revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
+  kaart.overview_tally(text, integer[], text[], text[], boolean, boolean),
+  kaart.coverage_tally(text, text[], integer[]), kaart.tally_array(numeric, integer),
+  kaart.tally_counts(numeric, text[]),
+  kaart.overview_presence_refresh(text[], text[], bigint[], text[], bigint[]),
+  kaart.overview_party_rows(bigint[]), kaart.overview_refresh(bigint[], boolean),
+  kaart.overview_initiative_changed(), kaart.overview_party_changed(),
+  kaart.overview_contact_changed()
+  from public;
+
+-- The code lists spelled out above must be those of ref, and the tallies must count them.
+do $$
+begin
+  assert (select array_agg('route_kind:' || code order by sort) from ref.route_kind) = (kaart.overview_fields())[1:4];
+  assert (select array_agg('niveau:' || niveau order by niveau) from ref.niveau where allowed_for_routes)
+         = (kaart.overview_fields())[5:7];
+  assert (select array_agg('profiel:' || code order by sort) from ref.profiel) = (kaart.overview_fields())[8:17];
+  assert (select array_agg('opleidingsdomein:' || code order by code) from ref.opleidingsdomein)
+         = (kaart.overview_fields())[18:33];
+  assert cardinality(kaart.overview_fields()) = 35;
+  assert (select array_agg(p.code || ':' || n.niveau order by p.sort, n.niveau)
+          from ref.profiel p cross join ref.niveau n where n.allowed_for_routes) = kaart.coverage_fields();
+  -- every field on its own
+  assert (select bool_and(array(select c.field from kaart.tally_counts(t, kaart.overview_fields()) c where c.n = 1)
+                          = array[f] and (select sum(c.n) from kaart.tally_counts(t, kaart.overview_fields()) c) = 1)
+          from unnest(kaart.overview_fields()) f,
+               lateral (select kaart.overview_tally(
+                  case when f like 'route_kind:%' then split_part(f, ':', 2) else 'none' end,
+                  case when f like 'niveau:%' then array[split_part(f, ':', 2)::integer] else '{}' end,
+                  case when f like 'profiel:%' then array[split_part(f, ':', 2)] else '{}' end,
+                  case when f like 'opleidingsdomein:%' then array[split_part(f, ':', 2)] else '{}' end,
+                  f = 'condition:rio_registered', f = 'condition:cohort_guarantee') as t) x);
+  assert (select bool_and(array(select c.field from kaart.tally_counts(t, kaart.coverage_fields()) c where c.n = 1)
+                          = array[f] and (select sum(c.n) from kaart.tally_counts(t, kaart.coverage_fields()) c) = 1)
+          from unnest(kaart.coverage_fields()) f,
+               lateral (select kaart.coverage_tally('doorlopende_leerroute', array[split_part(f, ':', 1)],
+                                                    array[split_part(f, ':', 2)::integer]) as t) x);
+  assert (select count(*) from kaart.overview_initiative)
+         = (select count(*) from kaart.initiative where published_at is not null and status in ('published', 'withdrawn'));
+end
+$$;

@@ -1,0 +1,348 @@
+-- Regional overviews for the ministry: per region what exists and what is missing, as of the end
+-- of a day. Read from kaart.overview_initiative (015), school locations and regions of the
+-- current division year.
+--
+-- An initiative counts as of day D when it was published before the end of D and not withdrawn
+-- by then; days end at midnight in the Netherlands (Europe/Amsterdam), whatever the session's
+-- time zone. Rejected initiatives never count. The attributes counted are the initiative's
+-- current ones: a published initiative that was edited later counts as it is now.
+set local role routekaart_owner;
+
+-- The day an as_of stands for (NULL = today in the Netherlands), and the moment it ends.
+create function kaart.overview_day(as_of date) returns date
+language sql stable parallel safe
+return coalesce(as_of, (now() at time zone 'Europe/Amsterdam')::date);
+
+create function kaart.overview_day_end(day date) returns timestamptz
+language sql immutable parallel safe
+return (day + 1)::timestamp at time zone 'Europe/Amsterdam';
+
+-- vmbo school locations with the code of their region of this type in the current division
+-- (through their gemeente); none for an unknown type.
+create function kaart.vmbo_locations_in(region_type text)
+returns table (vestigingscode text, name text, plaats text, gemeente_code text, leerlingen integer, code text)
+language sql stable
+as $$
+  select s.vestigingscode, s.name, s.plaats, s.gemeente_code, s.leerlingen,
+         case $1 when 'provincie' then g.provincie_code
+                 when 'arbeidsmarktregio' then g.arbeidsmarktregio_code
+                 when 'rmc' then g.rmc_code
+                 when 'gemeente' then g.gemeente_code end
+  from ref.school_location s
+  join ref.gemeente_regio g on g.gemeente_code = s.gemeente_code
+  join ref.division d on d.year = g.year and d.is_current
+  where s.sector = 'vo' and s.vmbo
+    and $1 in ('provincie', 'arbeidsmarktregio', 'rmc', 'gemeente')
+$$;
+
+-- The overview object of every region of a type (or of one region), one row each: one pass over
+-- the counted initiatives for the counts by region, and the few thousand rows of
+-- kaart.overview_presence for the locations, mbo parties and companies taking part.
+create function kaart.overview_regions(region_type text, as_of date, region_code text)
+returns table (code text, overview json)
+language sql stable
+as $$
+  with rt as (
+    select t.type, d.year
+    from ref.region_type t join ref.division d on d.is_current
+    where t.type = $1
+  ), b as materialized (
+    select x.day, kaart.overview_day_end(x.day) as day_end
+    from (select kaart.overview_day($2) as day) x
+  ), region as (
+    select r.code, r.name, r.year
+    from ref.region r join rt on rt.type = r.type and rt.year = r.year
+    where $3 is null or r.code = $3
+  ), totals as (
+    select case $1 when 'provincie' then f.provincie
+                   when 'arbeidsmarktregio' then f.arbeidsmarktregio
+                   when 'rmc' then f.rmc
+                   when 'gemeente' then f.gemeente end as code,
+           count(*)::integer as n,
+           sum(f.tally) as tally,
+           count(*) filter (where f.agreement_signed_on <= (select day from b))::integer as with_agreement
+    from kaart.overview_initiative f
+    where f.published_at < (select day_end from b)
+      and (f.withdrawn_at is null or f.withdrawn_at >= (select day_end from b))
+      and ($3 is null or $3 = case $1 when 'provincie' then f.provincie
+                                      when 'arbeidsmarktregio' then f.arbeidsmarktregio
+                                      when 'rmc' then f.rmc
+                                      when 'gemeente' then f.gemeente end)
+    group by 1
+  ), present as (
+    select p.kind, p.key,
+           case $1 when 'provincie' then p.provincie
+                   when 'arbeidsmarktregio' then p.arbeidsmarktregio
+                   when 'rmc' then p.rmc
+                   when 'gemeente' then p.gemeente end as code
+    from kaart.overview_presence p
+    where p.since < (select day_end from b)
+      and (p.until is null or p.until >= (select day_end from b))
+  ), party_totals as (
+    select p.code,
+           count(distinct p.kind || ':' || p.key) filter (where p.kind in ('mbo_organisation', 'mbo_location'))::integer as mbo,
+           count(distinct p.key) filter (where p.kind = 'company')::integer as companies
+    from present p
+    where p.kind in ('mbo_organisation', 'mbo_location', 'company')
+    group by p.code
+  ), taking_part as (
+    select p.key as vestigingscode, bool_or(p.kind = 'sbo') as sbo_contact
+    from present p
+    where p.kind in ('vo', 'sbo')
+    group by p.key
+  ), location_totals as (
+    select l.code, count(*)::integer as n, coalesce(sum(l.leerlingen), 0)::bigint as students,
+           count(tp.vestigingscode)::integer as participating,
+           count(*) filter (where tp.sbo_contact or sc.vestigingscode is not null)::integer as sbo
+    from kaart.vmbo_locations_in($1) l
+    left join taking_part tp on tp.vestigingscode = l.vestigingscode
+    left join kaart.school_contact sc on sc.vestigingscode = l.vestigingscode
+    where $3 is null or l.code = $3
+    group by l.code
+  )
+  -- json (text) here, jsonb once at the end: building nested jsonb costs more than the query
+  select r.code, json_build_object(
+    'type', $1,
+    'code', r.code,
+    'name', r.name,
+    'year', r.year,
+    'initiatives', coalesce(t.n, 0),
+    -- x.c: the fields of kaart.overview_fields(), in order
+    'by_route_kind', json_build_object('doorlopende_leerroute', x.c[1], 'geintegreerde_route', x.c[2],
+                                       'leerlab', x.c[3], 'samenwerking', x.c[4]),
+    'by_niveau', json_build_object('2', x.c[5], '3', x.c[6], '4', x.c[7]),
+    'by_profiel', json_build_object('BWI', x.c[8], 'PIE', x.c[9], 'MT', x.c[10], 'MVI', x.c[11], 'MAT', x.c[12],
+                                    'ZW', x.c[13], 'EO', x.c[14], 'HBR', x.c[15], 'GR', x.c[16], 'DP', x.c[17]),
+    'by_opleidingsdomein', json_build_object('a', x.c[18], 'b', x.c[19], 'c', x.c[20], 'd', x.c[21], 'e', x.c[22],
+                                             'f', x.c[23], 'g', x.c[24], 'h', x.c[25], 'i', x.c[26], 'j', x.c[27],
+                                             'k', x.c[28], 'l', x.c[29], 'm', x.c[30], 'n', x.c[31], 'o', x.c[32],
+                                             'p', x.c[33]),
+    'vmbo_locations', coalesce(l.n, 0),
+    'vmbo_locations_participating', coalesce(l.participating, 0),
+    'vmbo_participation_share', round(l.participating::numeric / nullif(l.n, 0), 4),
+    'vmbo_students', coalesce(l.students, 0),
+    'mbo_institutions', coalesce(p.mbo, 0),
+    'companies', coalesce(p.companies, 0),
+    'with_agreement', coalesce(t.with_agreement, 0),
+    'with_rio', x.c[34],
+    'with_cohort_guarantee', x.c[35],
+    'sbo_contact_locations', coalesce(l.sbo, 0),
+    'sbo_contact_share', round(l.sbo::numeric / nullif(l.n, 0), 4))
+  from region r
+  left join totals t on t.code = r.code
+  left join party_totals p on p.code = r.code
+  left join location_totals l on l.code = r.code
+  cross join lateral (select kaart.tally_array(t.tally, 35) as c offset 0) x
+  order by r.code
+$$;
+
+-- The cells of a coverage tally (kaart.tally_array(cells, 30): kaart.coverage_fields() in order) as
+-- {"BWI": {"2": n, "3": n, "4": n}, ...}.
+create function kaart.coverage_cells(c integer[]) returns json
+language sql immutable parallel safe
+return json_build_object(
+  'BWI', json_build_object('2', c[1], '3', c[2], '4', c[3]),
+  'PIE', json_build_object('2', c[4], '3', c[5], '4', c[6]),
+  'MT', json_build_object('2', c[7], '3', c[8], '4', c[9]),
+  'MVI', json_build_object('2', c[10], '3', c[11], '4', c[12]),
+  'MAT', json_build_object('2', c[13], '3', c[14], '4', c[15]),
+  'ZW', json_build_object('2', c[16], '3', c[17], '4', c[18]),
+  'EO', json_build_object('2', c[19], '3', c[20], '4', c[21]),
+  'HBR', json_build_object('2', c[22], '3', c[23], '4', c[24]),
+  'GR', json_build_object('2', c[25], '3', c[26], '4', c[27]),
+  'DP', json_build_object('2', c[28], '3', c[29], '4', c[30]));
+
+-- api -----------------------------------------------------------------------------------------
+
+-- The api functions are plpgsql with custom plans: the region type and the day are then constants
+-- to the planner, which folds the choice of region column and estimates the scan right (a SQL
+-- function's generic plan sorts 100,000 rows to disk instead of hashing them). No JIT: compiling
+-- would cost more than the query.
+create function api.overview(region_type text, as_of date, code text default null) returns jsonb
+language plpgsql stable security definer
+set search_path = pg_catalog, public, pg_temp
+set jit = off
+set plan_cache_mode = force_custom_plan
+as $$
+begin
+  return (select coalesce(json_agg(o.overview order by o.code), '[]')::jsonb
+          from kaart.overview_regions(overview.region_type, overview.as_of, overview.code) o);
+end
+$$;
+
+comment on function api.overview(text, date, text) is
+  'Per region of a type (or one region): initiatives by kind, niveau, profiel and domein, vmbo participation, parties and conditions, as of the end of a day (NULL = today)';
+
+create function api.coverage(region_type text, as_of date) returns jsonb
+language plpgsql stable security definer
+set search_path = pg_catalog, public, pg_temp
+set jit = off
+set plan_cache_mode = force_custom_plan
+as $$
+begin
+  return (
+    with rt as (
+      select t.type, d.year
+      from ref.region_type t join ref.division d on d.is_current
+      where t.type = $1
+    ), b as materialized (
+      select x.day, kaart.overview_day_end(x.day) as day_end
+      from (select kaart.overview_day($2) as day) x
+    ), cells as (
+      select case $1 when 'provincie' then f.provincie
+                     when 'arbeidsmarktregio' then f.arbeidsmarktregio
+                     when 'rmc' then f.rmc
+                     when 'gemeente' then f.gemeente end as code,
+             sum(f.cells) as cells
+      from kaart.overview_initiative f
+      where f.published_at < (select day_end from b)
+        and (f.withdrawn_at is null or f.withdrawn_at >= (select day_end from b))
+        and f.cells <> 0   -- routes of the law
+      group by 1
+    ), location_totals as (
+      select l.code, count(*)::integer as n, coalesce(sum(l.leerlingen), 0)::bigint as students
+      from kaart.vmbo_locations_in($1) l
+      group by l.code
+    ), region as (
+      select r.code, r.name, coalesce(l.students, 0) as students, coalesce(l.n, 0) as locations,
+             kaart.tally_array(c.cells, 30) as counts
+      from ref.region r
+      join rt on rt.type = r.type and rt.year = r.year
+      left join location_totals l on l.code = r.code
+      left join cells c on c.code = r.code
+    ), national as (
+      select kaart.tally_array(sum(c.cells), 30) as counts from cells c
+    )
+    select json_build_object(
+      'as_of', (select day from b),
+      'region_type', $1,
+      'regions', coalesce((
+        select json_agg(json_build_object(
+                 'code', r.code, 'name', r.name, 'vmbo_students', r.students, 'vmbo_locations', r.locations,
+                 'cells', kaart.coverage_cells(r.counts))
+               order by r.code)
+        from region r), '[]'),
+      'national', json_build_object('cells', kaart.coverage_cells((select counts from national))),
+      'gaps', coalesce((
+        select json_agg(json_build_object(
+                 'code', r.code, 'name', r.name, 'profiel', p.code, 'profiel_name', p.label,
+                 'niveau', split_part(c.field, ':', 2)::integer, 'vmbo_students', r.students)
+               order by r.students desc, r.locations desc, r.code, c.k)
+        from region r
+        cross join lateral unnest(kaart.coverage_fields(), r.counts) with ordinality c(field, n, k)
+        join ref.profiel p on p.code = split_part(c.field, ':', 1)
+        where c.n = 0), '[]'),
+      'national_gaps', coalesce((
+        select json_agg(json_build_object(
+                 'profiel', p.code, 'profiel_name', p.label, 'niveau', split_part(c.field, ':', 2)::integer)
+               order by c.k)
+        from unnest(kaart.coverage_fields(), (select counts from national)) with ordinality c(field, n, k)
+        join ref.profiel p on p.code = split_part(c.field, ':', 1)
+        where c.n = 0), '[]'))::jsonb);
+end
+$$;
+
+comment on function api.coverage(text, date) is
+  'Coverage matrix profiel × niveau of doorlopende leerroutes and geïntegreerde routes per region and nationally, with the empty cells (gaps), as of the end of a day (NULL = today)';
+
+create function api.overview_geojson(region_type text, as_of date, simplify float8) returns text
+language plpgsql stable security definer
+set search_path = pg_catalog, public, pg_temp
+set jit = off
+set plan_cache_mode = force_custom_plan
+as $$
+begin
+  return (
+    select '{"type":"FeatureCollection","features":['
+           || coalesce(string_agg(
+                '{"type":"Feature","id":' || to_json(o.code)::text
+                || ',"geometry":' || st_asgeojson(st_forcepolygonccw(g.geom), 6)
+                || ',"properties":' || o.overview::text || '}', ',' order by o.code), '')
+           || ']}'
+    from kaart.overview_regions($1, $2, null) o
+    join ref.region r on r.type = $1 and r.code = o.code
+    join ref.division d on d.year = r.year and d.is_current
+    cross join lateral (select case when $3 > 0 then st_snaptogrid(r.geom, $3) end as snapped) s
+    -- a region that snapping would make vanish keeps its own outline
+    cross join lateral (select case when s.snapped is null or st_isempty(s.snapped) then r.geom
+                                    else s.snapped end as geom) g);
+end
+$$;
+
+comment on function api.overview_geojson(text, date, float8) is
+  'GeoJSON FeatureCollection of the regions of a type with their overview (api.overview) as properties';
+
+create function api.region_exists(region_type text, code text) returns boolean
+language sql stable security definer
+set search_path = pg_catalog, public, pg_temp
+as $$
+  select case when $2 is null then exists (select 1 from ref.region_type t where t.type = $1)
+              else exists (select 1 from ref.region r join ref.division d on d.year = r.year and d.is_current
+                           where r.type = $1 and r.code = $2) end
+$$;
+
+comment on function api.region_exists(text, text) is
+  'Whether a region of this type and code exists in the current division; with code NULL, whether the type exists';
+
+-- Personal data: for authorised analysts only (routekaart_app).
+create function api.region_contacts(region_type text, code text)
+returns table (vestigingscode text, school text, plaats text, gemeente_code text, contact_source text,
+               name text, function text, email text, phone text)
+language sql stable security definer
+set search_path = pg_catalog, public, pg_temp
+as $$
+  with location as (
+    select l.vestigingscode, l.name, l.plaats, l.gemeente_code
+    from kaart.vmbo_locations_in($1) l
+    where l.code = $2
+  ), contact as (
+    select sc.vestigingscode, 'school' as source, sc.name, sc.function, sc.email, sc.phone
+    from location l join kaart.school_contact sc on sc.vestigingscode = l.vestigingscode
+    union
+    select p.vestigingscode, 'initiative', c.name, c.function, c.email, c.phone
+    from location l
+    join kaart.party p on p.vestigingscode = l.vestigingscode and p.role = 'vo'
+    join kaart.initiative i on i.id = p.initiative_id and i.status = 'published'
+    join kaart.contact_person c on c.initiative_id = i.id and c.sbo_contact
+  )
+  select l.vestigingscode, l.name, l.plaats, l.gemeente_code, c.source, c.name, c.function, c.email, c.phone
+  from location l
+  left join contact c on c.vestigingscode = l.vestigingscode
+  order by l.name, l.vestigingscode, c.source, c.name, c.email, c.function, c.phone
+$$;
+
+comment on function api.region_contacts(text, text) is
+  'vmbo school locations of a region with their SBO contact persons (school contact and those of published initiatives); personal data';
+
+-- Privileges ----------------------------------------------------------------------------------
+revoke all on function
+  kaart.overview_day(date), kaart.overview_day_end(date), kaart.vmbo_locations_in(text),
+  kaart.overview_regions(text, date, text), kaart.coverage_cells(integer[]),
+  api.overview(text, date, text), api.coverage(text, date), api.overview_geojson(text, date, float8),
+  api.region_exists(text, text), api.region_contacts(text, text)
+from public;
+
+grant execute on function
+  api.overview(text, date, text),
+  api.coverage(text, date),
+  api.overview_geojson(text, date, float8),
+  api.region_exists(text, text)
+to routekaart_web;
+
+-- region_exists as well: the contact list's 404 is decided on the same connection
+grant execute on function
+  api.region_exists(text, text),
+  api.region_contacts(text, text)
+to routekaart_app;
+
+-- The JSON of the coverage cells names the fields of the tallies (015) in their order.
+do $$
+begin
+  assert (select bool_and(
+            j #>> array[split_part(f, ':', 1), split_part(f, ':', 2)] = '1'
+            and (select sum(v::text::integer) from jsonb_path_query(j, 'strict $.**') v
+                 where jsonb_typeof(v) = 'number') = 1)
+          from unnest(kaart.coverage_fields()) with ordinality u(f, k),
+               lateral (select kaart.coverage_cells(kaart.tally_array(trunc(10::numeric ^ (8 * (30 - k))), 30))::jsonb) x(j));
+end
+$$;
