@@ -7,7 +7,7 @@ BUILD := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 PORT ?= 8080
 
 CC ?= cc
-PKGS := libmicrohttpd jansson libpq zlib nettle
+PKGS := libmicrohttpd jansson libpq zlib nettle xlsxwriter
 CFLAGS ?= -O2 -g
 WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow \
 	-Wwrite-strings -Wmissing-prototypes -Wvla -Werror
@@ -24,7 +24,8 @@ TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 .PHONY: all binaries deps db run stop test clean distclean
 all: binaries
 
-binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests
+binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
+	$(BUILD)/overview-tests
 
 deps:
 	@deploy/install-deps.sh
@@ -58,6 +59,10 @@ $(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o $(BUILD)/query.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/overview-tests: $(BUILD)/tests/overviews.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 

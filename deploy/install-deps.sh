@@ -7,7 +7,7 @@ packages=(
   build-essential pkg-config make gcc clang
   postgresql-15 postgresql-15-postgis-3 postgresql-client-15
   libmicrohttpd-dev libjansson-dev libpq-dev libcurl4-openssl-dev
-  check libsubunit-dev zlib1g-dev nettle-dev
+  check libsubunit-dev zlib1g-dev nettle-dev libxlsxwriter-dev
   python3 python3-yaml curl ca-certificates
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi

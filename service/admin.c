@@ -276,11 +276,7 @@ void admin_audit_get(struct request *r)
 	query_values_release(v, 7);
 	if (!res) {
 		if (err.status == 400) {
-			struct perrors e = {.n = 1};
-			snprintf(e.v[0].parameter, sizeof(e.v[0].parameter), "since");
-			e.v[0].code = "invalid_value";
-			snprintf(e.v[0].message, sizeof(e.v[0].message), "since and until must be dates or times (RFC 3339)");
-			http_problem_params(r, &e);
+			http_problem_param(r, "since", "invalid_value", "since and until must be dates or times (RFC 3339)");
 		} else {
 			http_problem_db(r, &err);
 		}

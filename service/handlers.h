@@ -30,4 +30,9 @@ void admin_contact_delete(struct request *r);
 void admin_school_contact(struct request *r);
 void admin_audit_get(struct request *r);
 
+void overviews_get(struct request *r);
+void overview_region_get(struct request *r);
+void coverage_get(struct request *r);
+void region_contacts_get(struct request *r);
+
 #endif

@@ -143,6 +143,15 @@ void http_problem_params(struct request *r, const struct perrors *errs)
 	respond_problem_doc(r, 400, doc);
 }
 
+void http_problem_param(struct request *r, const char *parameter, const char *code, const char *message)
+{
+	struct perrors errs = {.n = 1};
+	snprintf(errs.v[0].parameter, sizeof(errs.v[0].parameter), "%s", parameter);
+	errs.v[0].code = code;
+	snprintf(errs.v[0].message, sizeof(errs.v[0].message), "%s", message);
+	http_problem_params(r, &errs);
+}
+
 void http_problem_db(struct request *r, const struct db_error *e)
 {
 	if (e->status == 503) {
@@ -512,6 +521,8 @@ static enum MHD_Result queue(struct request *r)
 		add_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"routekaart\"");
 	if (rs->location[0])
 		add_header(resp, MHD_HTTP_HEADER_LOCATION, rs->location);
+	if (rs->disposition[0])
+		add_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, rs->disposition);
 	if (rs->retry_after > 0) {
 		char v[16];
 		snprintf(v, sizeof(v), "%d", rs->retry_after);

@@ -33,6 +33,7 @@ struct response {
 	size_t etag_skip_len;
 	int www_authenticate;      /* 401: ask for a bearer secret */
 	char location[384];        /* 201: Location header */
+	char disposition[192];     /* Content-Disposition of a download */
 };
 
 /* One request, from the first byte of its head to the completed callback that frees it. */
@@ -69,6 +70,8 @@ void http_ok(struct request *r, const char *content_type, char *body, size_t len
 void http_ok_json(struct request *r, const char *content_type, json_t *doc); /* steals doc */
 void http_problem(struct request *r, unsigned status, const char *slug, const char *detail);
 void http_problem_params(struct request *r, const struct perrors *errs);
+/* The same for one parameter at fault. */
+void http_problem_param(struct request *r, const char *parameter, const char *code, const char *message);
 void http_problem_db(struct request *r, const struct db_error *e);
 
 /* Content negotiation: the index in types[] of the best match for the Accept header (the first

@@ -177,12 +177,9 @@ void resource_send_page(struct request *r, const struct collection *c, const str
 			PGresult *res)
 {
 	if (!PQgetisnull(res, 0, 0)) {
-		struct perrors errs = {.n = 1};
-		snprintf(errs.v[0].parameter, sizeof(errs.v[0].parameter), "region");
-		errs.v[0].code = "unknown_region";
-		snprintf(errs.v[0].message, sizeof(errs.v[0].message), "no region has the code %.120s",
-			 PQgetvalue(res, 0, 0));
-		http_problem_params(r, &errs);
+		char message[200];
+		snprintf(message, sizeof(message), "no region has the code %.120s", PQgetvalue(res, 0, 0));
+		http_problem_param(r, "region", "unknown_region", message);
 	} else {
 		send_features(r, c, vals, strtol(PQgetvalue(res, 0, 1), NULL, 10),
 			      strtol(PQgetvalue(res, 0, 2), NULL, 10), PQgetvalue(res, 0, 3),

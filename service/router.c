@@ -34,6 +34,11 @@ static const struct route routes[] = {
 	{"PUT", "/admin/schools/{vestigingscode}/contact", admin_school_contact, 1},
 	{"DELETE", "/admin/schools/{vestigingscode}/contact", admin_school_contact, 0},
 	{"GET", "/admin/audit", admin_audit_get, 0},
+	/* the literal "coverage" comes before the {code} it would also match */
+	{"GET", "/overviews/{regionType}", overviews_get, 0},
+	{"GET", "/overviews/{regionType}/coverage", coverage_get, 0},
+	{"GET", "/overviews/{regionType}/{code}", overview_region_get, 0},
+	{"GET", "/overviews/{regionType}/{code}/contacts", region_contacts_get, 0},
 };
 
 const struct route *router_routes(size_t *n)

@@ -38,4 +38,6 @@ echo "== integration tests: the read API"
 "$build/integration-tests" || status=1
 echo "== integration tests: submissions and moderation"
 "$build/submission-tests" || status=1
+echo "== integration tests: regional overviews"
+"$build/overview-tests" || status=1
 exit $status
