@@ -157,73 +157,76 @@ create index overview_presence_key on kaart.overview_presence (kind, key);
 comment on table kaart.overview_presence is
   'Derived, for the regional overviews: when each vo location, mbo party and company took part in published initiatives';
 
--- Rebuild the periods of these parties (all of them: their rows are replaced) from
--- kaart.overview_party and kaart.overview_initiative.
-create function kaart.overview_presence_refresh(vo_keys text[], sbo_keys text[], mbo_organisation_keys bigint[],
-                                                mbo_location_keys text[], company_keys bigint[]) returns void
-language plpgsql as $$
+-- The parties (kind, key) of rows of kaart.overview_party, with the regions that count for them.
+create function kaart.overview_party_keys(p kaart.overview_party, f kaart.overview_initiative)
+returns table (kind text, key text, provincie text, arbeidsmarktregio text, rmc text, gemeente text)
+language sql immutable as $$
+  select 'vo', v, null, null, null, null from unnest(p.vo_locations) v
+  union all
+  select 'sbo', v, null, null, null, null from unnest(p.vo_locations) v where p.sbo_contact
+  union all
+  select 'mbo_organisation', o::text, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente from unnest(p.mbo_organisations) o
+  union all
+  select 'mbo_location', l, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente from unnest(p.mbo_locations) l
+  union all
+  select 'company', c::text, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente from unnest(p.companies) c
+$$;
+
+-- The periods of the parties of these initiatives (NULL: of all).
+create function kaart.overview_spans(ids bigint[])
+returns table (kind text, key text, provincie text, arbeidsmarktregio text, rmc text, gemeente text,
+               since timestamptz, until timestamptz)
+language sql stable as $$
+  select k.kind, k.key, k.provincie, k.arbeidsmarktregio, k.rmc, k.gemeente, (x.f).published_at, (x.f).withdrawn_at
+  from (select p, f from kaart.overview_party p join kaart.overview_initiative f on f.initiative_id = p.initiative_id
+        where ids is null
+        union all
+        select p, f from unnest(ids) c(id)
+        join kaart.overview_party p on p.initiative_id = c.id
+        join kaart.overview_initiative f on f.initiative_id = c.id) x(p, f)
+  cross join lateral kaart.overview_party_keys(x.p, x.f) k
+  -- a period that ends where it starts is empty
+  where (x.f).withdrawn_at is null or (x.f).withdrawn_at > (x.f).published_at
+$$;
+
+-- Rebuild the rows of these parties (kinds[i], keys[i]). With from_ids NULL, from all initiatives
+-- that hold them; otherwise their rows are merged with the periods of these initiatives (which
+-- only adds: for parties none of whose periods went away).
+create function kaart.overview_presence_rebuild(kinds text[], keys text[], from_ids bigint[] default null)
+returns void
+language plpgsql
+set plan_cache_mode = force_custom_plan
+as $$
 declare
-  candidates bigint[];   -- the initiatives that can hold these parties; NULL: all
+  source bigint[] := from_ids;   -- the initiatives to read; NULL: all
 begin
-  if cardinality(vo_keys) + cardinality(sbo_keys) + cardinality(mbo_organisation_keys)
-     + cardinality(mbo_location_keys) + cardinality(company_keys) <= 100 then
+  if from_ids is null and cardinality(keys) <= 100 then
     -- a few parties (a write through the api): their initiatives through the indexes of kaart.party
-    candidates := array(
+    source := array(
       select distinct p.initiative_id from kaart.party p
-      where p.vestigingscode = any (vo_keys || sbo_keys || mbo_location_keys)
-         or p.organisation_id = any (mbo_organisation_keys || company_keys));
+      where p.vestigingscode = any (array(select k from unnest(kinds, keys) u(c, k)
+                                          where c in ('vo', 'sbo', 'mbo_location')))
+         or p.organisation_id = any (array(select k::bigint from unnest(kinds, keys) u(c, k)
+                                           where c in ('mbo_organisation', 'company'))));
   end if;
 
-  with affected (kind, key) as (
-    select 'vo', unnest(vo_keys)
-    union select 'sbo', unnest(sbo_keys)
-    union select 'mbo_organisation', unnest(mbo_organisation_keys)::text
-    union select 'mbo_location', unnest(mbo_location_keys)
-    union select 'company', unnest(company_keys)::text
+  with affected as (
+    select distinct u.kind, u.key from unnest(kinds, keys) u(kind, key)
   ), gone as (
     delete from kaart.overview_presence p
     using affected a where p.kind = a.kind and p.key = a.key
-  ), source as (
-    select f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente,
-           p.vo_locations, p.sbo_contact, p.mbo_organisations, p.mbo_locations, p.companies
-    from kaart.overview_party p join kaart.overview_initiative f on f.initiative_id = p.initiative_id
-    where candidates is null
-      -- a period that ends where it starts is empty
-      and (f.withdrawn_at is null or f.withdrawn_at > f.published_at)
-    union all
-    select f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente,
-           p.vo_locations, p.sbo_contact, p.mbo_organisations, p.mbo_locations, p.companies
-    from unnest(candidates) c(id)
-    join kaart.overview_party p on p.initiative_id = c.id
-    join kaart.overview_initiative f on f.initiative_id = c.id
-    where f.withdrawn_at is null or f.withdrawn_at > f.published_at
   ), span as (
-    select 'vo' as kind, v as key, null as provincie, null as arbeidsmarktregio, null as rmc, null as gemeente,
-           f.published_at as since, f.withdrawn_at as until
-    from source f cross join unnest(f.vo_locations) v
-    where cardinality(vo_keys) > 0
+    select p.kind, p.key, p.provincie, p.arbeidsmarktregio, p.rmc, p.gemeente, p.since, p.until
+    from kaart.overview_presence p join affected a on a.kind = p.kind and a.key = p.key
+    where from_ids is not null
     union all
-    select 'sbo', v, null, null, null, null, f.published_at, f.withdrawn_at
-    from source f cross join unnest(f.vo_locations) v
-    where cardinality(sbo_keys) > 0 and f.sbo_contact
-    union all
-    select 'mbo_organisation', o::text, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente, f.published_at, f.withdrawn_at
-    from source f cross join unnest(f.mbo_organisations) o
-    where cardinality(mbo_organisation_keys) > 0
-    union all
-    select 'mbo_location', l, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente, f.published_at, f.withdrawn_at
-    from source f cross join unnest(f.mbo_locations) l
-    where cardinality(mbo_location_keys) > 0
-    union all
-    select 'company', o::text, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente, f.published_at, f.withdrawn_at
-    from source f cross join unnest(f.companies) o
-    where cardinality(company_keys) > 0
+    select s.* from kaart.overview_spans(source) s join affected a on a.kind = s.kind and a.key = s.key
   ), reach as (
     -- how far the earlier periods of the same party reach
     select s.*, max(coalesce(s.until, 'infinity')) over (
              partition by s.kind, s.key, s.provincie, s.arbeidsmarktregio, s.rmc, s.gemeente
              order by s.since, s.until rows between unbounded preceding and 1 preceding) as reached
-    from span s join affected a on a.kind = s.kind and a.key = s.key
+    from span s
   ), island as (
     -- a period that starts after all earlier ones ended starts a new stretch
     select r.*, count(*) filter (where r.reached is null or r.since > r.reached) over (
@@ -239,8 +242,8 @@ begin
 end
 $$;
 
--- The parties of these initiatives as kaart.overview_party holds them (published or withdrawn
--- after publication ones only).
+-- The parties of these (distinct) initiatives as kaart.overview_party holds them (published or
+-- withdrawn after publication ones only).
 create function kaart.overview_party_rows(ids bigint[])
 returns table (initiative_id bigint, vo_locations text[], sbo_contact boolean, mbo_organisations bigint[],
                mbo_locations text[], companies bigint[])
@@ -248,7 +251,7 @@ language sql stable as $$
   select i.id, p.vo_locations,
          exists (select 1 from kaart.contact_person c where c.initiative_id = i.id and c.sbo_contact),
          p.mbo_organisations, p.mbo_locations, p.companies
-  from (select distinct t.id from unnest(ids) t(id)) t
+  from unnest(ids) t(id)
   join kaart.initiative i on i.id = t.id
   cross join lateral (
     select coalesce(array_agg(pt.vestigingscode order by pt.vestigingscode)
@@ -267,17 +270,27 @@ $$;
 
 -- Recompute the rows of these initiatives from kaart (rows of initiatives that are gone, were
 -- never published or were rejected are removed), then the periods of the parties of the ones
--- that changed. With parties_only, only what depends on parties and contact persons. Unchanged
--- rows are not rewritten.
-create function kaart.overview_refresh(ids bigint[], parties_only boolean default false) returns void
-language plpgsql as $$
+-- that changed. `initiatives`: recompute kaart.overview_initiative (their own columns changed).
+-- `parties`: which kaart.overview_party rows to recompute: 'all' (their parties or contact persons
+-- changed), 'moved' (only where the period or the regions changed, or the row came or went:
+-- nothing else there depends on the initiative's own columns), 'none' (new initiatives: parties
+-- refer to their initiative, so they have none yet). Unchanged rows are not rewritten.
+create function kaart.overview_refresh(ids bigint[], initiatives boolean default true, parties text default 'all')
+returns void
+language plpgsql
+-- plans for the actual number of initiatives (one or a hundred thousand), not a generic guess
+set plan_cache_mode = force_custom_plan
+as $$
 declare
   moved bigint[] := '{}';   -- initiatives whose counted period or regions changed, or that came or went
-  k record;
+  party_ids bigint[];
+  diff record;
 begin
-  if not parties_only then
+  ids := array(select distinct unnest(ids));
+  party_ids := case parties when 'all' then ids else '{}' end;
+  if initiatives then
     with target as (
-      select distinct t.id from unnest(ids) t(id)
+      select t.id from unnest(ids) t(id)
     ), before as (
       select f.* from target t join kaart.overview_initiative f on f.initiative_id = t.id
     ), src as (
@@ -299,9 +312,8 @@ begin
         and i.status in ('published', 'withdrawn')
     ), gone as (
       delete from kaart.overview_initiative f
-      using target t
-      where f.initiative_id = t.id
-        and not exists (select 1 from src where src.id = f.initiative_id)
+      using (select id from target except select id from src) x
+      where f.initiative_id = x.id
       returning f.initiative_id
     ), put as (
       insert into kaart.overview_initiative as f (
@@ -325,27 +337,33 @@ begin
     select coalesce(array_agg(x.id), '{}') into moved
     from (select g.initiative_id as id from gone g
           union
-          select n.initiative_id
-          from put n left join before b on b.initiative_id = n.initiative_id
-          where b.initiative_id is null
-             or (n.published_at, n.withdrawn_at, n.provincie, n.arbeidsmarktregio, n.rmc, n.gemeente)
-                is distinct from (b.published_at, b.withdrawn_at, b.provincie, b.arbeidsmarktregio, b.rmc, b.gemeente)) x;
+          select m.initiative_id
+          from (select n.initiative_id, n.published_at, n.withdrawn_at, n.provincie, n.arbeidsmarktregio, n.rmc, n.gemeente
+                from put n
+                except
+                select b.initiative_id, b.published_at, b.withdrawn_at, b.provincie, b.arbeidsmarktregio, b.rmc, b.gemeente
+                from before b) m) x;
+    if parties = 'moved' then
+      party_ids := moved;
+    end if;
+  end if;
+  if cardinality(party_ids) = 0 then
+    return;
   end if;
 
   with target as (
-    select distinct t.id from unnest(ids) t(id)
+    select t.id from unnest(party_ids) t(id)
   ), before as (
     select p.* from target t join kaart.overview_party p on p.initiative_id = t.id
   ), src as materialized (
     -- initiatives without parties or SBO contact persons have no row
-    select * from kaart.overview_party_rows(ids) r
+    select * from kaart.overview_party_rows(party_ids) r
     where r.sbo_contact or cardinality(r.vo_locations) + cardinality(r.mbo_organisations)
                            + cardinality(r.mbo_locations) + cardinality(r.companies) > 0
   ), gone as (
     delete from kaart.overview_party p
-    using target t
-    where p.initiative_id = t.id
-      and not exists (select 1 from src where src.initiative_id = p.initiative_id)
+    using (select id from target except select initiative_id from src) x
+    where p.initiative_id = x.id
     returning p.initiative_id
   ), put as (
     insert into kaart.overview_party as p (
@@ -361,28 +379,47 @@ begin
           (excluded.vo_locations, excluded.sbo_contact, excluded.mbo_organisations, excluded.mbo_locations,
            excluded.companies)
     returning p.initiative_id
-  ), changed (id) as (
-    select initiative_id from gone
-    union select initiative_id from put
-    union select unnest(moved)
-  ), parties as (
-    -- the parties of the changed initiatives, before and after
-    select b.vo_locations, b.sbo_contact, b.mbo_organisations, b.mbo_locations, b.companies
-    from before b join changed c on c.id = b.initiative_id
-    union all
-    select s.vo_locations, s.sbo_contact, s.mbo_organisations, s.mbo_locations, s.companies
-    from src s join changed c on c.id = s.initiative_id
+  ), changed (id, moved) as (
+    select initiative_id, true from gone
+    union select initiative_id, false from put
+    union select m, true from unnest(moved) m
+  ), changed_once as (
+    select c.id, bool_or(c.moved) as moved from changed c group by c.id
+  ), old_key as (
+    select c.id, c.moved, k.kind, k.key
+    from changed_once c
+    join before b on b.initiative_id = c.id
+    cross join lateral kaart.overview_party_keys(b, null) k
+  ), new_key as (
+    select c.id, k.kind, k.key
+    from changed_once c
+    join src s on s.initiative_id = c.id
+    cross join lateral kaart.overview_party_keys(
+      row(s.initiative_id, s.vo_locations, s.sbo_contact, s.mbo_organisations, s.mbo_locations, s.companies)::kaart.overview_party,
+      null) k
+  ), removed as (
+    -- parties that lost a period: those of initiatives that went or moved, and those left out
+    select o.kind, o.key from old_key o where o.moved
+    union
+    select x.kind, x.key
+    from (select o.id, o.kind, o.key from old_key o except select n.id, n.kind, n.key from new_key n) x
+  ), added as (
+    select distinct n.kind, n.key from new_key n
+    except
+    select r.kind, r.key from removed r
   )
-  select (select array_agg(distinct v) from parties c, unnest(c.vo_locations) v) as vo,
-         (select array_agg(distinct v) from parties c, unnest(c.vo_locations) v where c.sbo_contact) as sbo,
-         (select array_agg(distinct o) from parties c, unnest(c.mbo_organisations) o) as mbo_organisations,
-         (select array_agg(distinct l) from parties c, unnest(c.mbo_locations) l) as mbo_locations,
-         (select array_agg(distinct o) from parties c, unnest(c.companies) o) as companies
-    into k;
-  if num_nonnulls(k.vo, k.sbo, k.mbo_organisations, k.mbo_locations, k.companies) > 0 then
-    perform kaart.overview_presence_refresh(coalesce(k.vo, '{}'), coalesce(k.sbo, '{}'),
-                                            coalesce(k.mbo_organisations, '{}'), coalesce(k.mbo_locations, '{}'),
-                                            coalesce(k.companies, '{}'));
+  select (select array_agg(kind order by kind, key) from removed) as removed_kinds,
+         (select array_agg(key order by kind, key) from removed) as removed_keys,
+         (select array_agg(kind order by kind, key) from added) as added_kinds,
+         (select array_agg(key order by kind, key) from added) as added_keys,
+         (select array_agg(id) from changed_once) as ids
+    into diff;
+  -- the periods of parties that lost one are recomputed, the others merged with the new ones
+  if diff.removed_keys is not null then
+    perform kaart.overview_presence_rebuild(diff.removed_kinds, diff.removed_keys);
+  end if;
+  if diff.added_keys is not null then
+    perform kaart.overview_presence_rebuild(diff.added_kinds, diff.added_keys, diff.ids);
   end if;
 end
 $$;
@@ -405,7 +442,8 @@ begin
     select array_agg(n.id) into ids from new_rows n;
   end if;
   if ids is not null then
-    perform kaart.overview_refresh(ids);
+    perform kaart.overview_refresh(ids, initiatives => true,
+                                   parties => case tg_op when 'INSERT' then 'none' else 'moved' end);
   end if;
   return null;
 end
@@ -441,7 +479,7 @@ begin
     join kaart.overview_initiative f on f.initiative_id = x.initiative_id;
   end if;
   if ids is not null then
-    perform kaart.overview_refresh(ids, parties_only => true);
+    perform kaart.overview_refresh(ids, initiatives => false, parties => 'all');
   end if;
   return null;
 end
@@ -475,7 +513,7 @@ begin
     join kaart.overview_initiative f on f.initiative_id = x.initiative_id;
   end if;
   if ids is not null then
-    perform kaart.overview_refresh(ids, parties_only => true);
+    perform kaart.overview_refresh(ids, initiatives => false, parties => 'all');
   end if;
   return null;
 end
@@ -504,8 +542,9 @@ revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
   kaart.overview_tally(text, integer[], text[], text[], boolean, boolean),
   kaart.coverage_tally(text, text[], integer[]), kaart.tally_array(numeric, integer),
   kaart.tally_counts(numeric, text[]),
-  kaart.overview_presence_refresh(text[], text[], bigint[], text[], bigint[]),
-  kaart.overview_party_rows(bigint[]), kaart.overview_refresh(bigint[], boolean),
+  kaart.overview_party_keys(kaart.overview_party, kaart.overview_initiative), kaart.overview_spans(bigint[]),
+  kaart.overview_presence_rebuild(text[], text[], bigint[]),
+  kaart.overview_party_rows(bigint[]), kaart.overview_refresh(bigint[], boolean, text),
   kaart.overview_initiative_changed(), kaart.overview_party_changed(),
   kaart.overview_contact_changed()
   from public;
