@@ -4,8 +4,9 @@
 -- a join with their parties.
 --
 -- kaart.overview_initiative: one row per initiative that is published, or was published before
--- it was withdrawn: its dates, regions, agreement date and the tallies of its attributes. Kept as
--- narrow as possible: an overview reads all of it.
+-- it was withdrawn: its dates, regions, agreement date and the tally of its attributes. Kept as
+-- narrow as possible: an overview reads all of it. kaart.overview_route: the same for the coverage
+-- matrix, for the routes that fill it.
 --
 -- A tally is a numeric whose decimal digits form fields of 8 digits, one per attribute in the
 -- order of kaart.overview_fields() (route kinds, niveaus, profielen, opleidingsdomeinen, RIO,
@@ -13,7 +14,7 @@
 -- every count at once (up to 99,999,999 per field), so a region's figures are one sum() over its
 -- initiatives instead of 35 filtered counts. `cells` is the tally of the coverage matrix,
 -- profiel × niveau (kaart.coverage_fields()), of the routes the law is about (doorlopende
--- leerroutes and geïntegreerde routes); 0 for other kinds.
+-- leerroutes and geïntegreerde routes), which have a row in kaart.overview_route.
 --
 -- kaart.overview_party: the same initiatives' parties and whether they have an SBO contact person
 -- (no row when they have neither).
@@ -78,31 +79,32 @@ return case when route_kind in ('doorlopende_leerroute', 'geintegreerde_route') 
                 repeat('0', 24) as z) x)
   else 0 end;
 
--- The counts in a tally (or a sum of tallies) of n fields, in order.
-create function kaart.tally_array(tally numeric, n integer) returns integer[]
+-- A tally (or a sum of tallies) of n fields as its 8n digits, and the count in field k of those.
+-- (tally_overflow takes the tally so that the planner does not raise it while folding constants.)
+create function kaart.tally_overflow(tally numeric) returns text
 language plpgsql immutable parallel safe as $$
-declare
-  digits text := coalesce(tally, 0)::text;
-  counts integer[] := array_fill(0, array[n]);
 begin
-  if length(digits) > 8 * n then
-    raise exception 'a count in this tally exceeds 99999999' using errcode = 'numeric_value_out_of_range';
-  end if;
-  digits := lpad(digits, 8 * n, '0');
-  for i in 1 .. n loop
-    counts[i] := substr(digits, 8 * i - 7, 8)::integer;
-  end loop;
-  return counts;
+  raise exception 'a count in a tally exceeds 99999999' using errcode = 'numeric_value_out_of_range';
 end
 $$;
 
--- The same per field, with its position.
+create function kaart.tally_digits(tally numeric, n integer) returns text
+language sql immutable parallel safe
+return case when length(coalesce(tally, 0)::text) <= 8 * n then lpad(coalesce(tally, 0)::text, 8 * n, '0')
+            else kaart.tally_overflow(tally) end;
+
+create function kaart.tally_field(digits text, k integer) returns integer
+language sql immutable parallel safe
+return substr(digits, 8 * k - 7, 8)::integer;
+
+-- The counts in a tally per field, with its position.
 create function kaart.tally_counts(tally numeric, fields text[])
 returns table (k integer, field text, n integer)
 language sql immutable parallel safe
 as $$
-  select u.k::integer, u.field, u.n
-  from unnest(fields, kaart.tally_array(tally, cardinality(fields))) with ordinality u(field, n, k)
+  select u.k::integer, u.field, kaart.tally_field(x.digits, u.k::integer)
+  from (select kaart.tally_digits(tally, cardinality(fields)) as digits) x,
+       unnest(fields) with ordinality u(field, k)
 $$;
 
 -- Derived: written only by kaart.overview_refresh().
@@ -116,7 +118,18 @@ create table kaart.overview_initiative (
   rmc                 text,
   gemeente            text,
   agreement_signed_on date,
-  tally               numeric not null,     -- fields of kaart.overview_fields()
+  tally               numeric not null      -- fields of kaart.overview_fields()
+);
+
+-- Doorlopende leerroutes and geïntegreerde routes with a profiel (the others fill no cell).
+create table kaart.overview_route (
+  initiative_id       bigint primary key,
+  published_at        timestamptz not null,
+  withdrawn_at        timestamptz,
+  provincie           text,
+  arbeidsmarktregio   text,
+  rmc                 text,
+  gemeente            text,
   cells               numeric not null      -- fields of kaart.coverage_fields()
 );
 
@@ -131,6 +144,8 @@ create table kaart.overview_party (
 
 comment on table kaart.overview_initiative is
   'Derived, for the regional overviews: what each published (or published, then withdrawn) initiative counts for';
+comment on table kaart.overview_route is
+  'Derived, for the coverage matrix: the cells each counted doorlopende leerroute and geïntegreerde route fills';
 comment on table kaart.overview_party is
   'Derived, for the regional overviews: the parties of the initiatives in kaart.overview_initiative';
 
@@ -181,9 +196,9 @@ language sql stable as $$
   from (select p, f from kaart.overview_party p join kaart.overview_initiative f on f.initiative_id = p.initiative_id
         where ids is null
         union all
-        select p, f from unnest(ids) c(id)
-        join kaart.overview_party p on p.initiative_id = c.id
-        join kaart.overview_initiative f on f.initiative_id = c.id) x(p, f)
+        -- (through both primary keys)
+        select p, f from kaart.overview_party p join kaart.overview_initiative f on f.initiative_id = p.initiative_id
+        where p.initiative_id = any (ids) and f.initiative_id = any (ids)) x(p, f)
   cross join lateral kaart.overview_party_keys(x.p, x.f) k
   -- a period that ends where it starts is empty
   where (x.f).withdrawn_at is null or (x.f).withdrawn_at > (x.f).published_at
@@ -318,21 +333,39 @@ begin
     ), put as (
       insert into kaart.overview_initiative as f (
         initiative_id, published_at, withdrawn_at, provincie, arbeidsmarktregio, rmc, gemeente,
-        agreement_signed_on, tally, cells)
+        agreement_signed_on, tally)
       select id, published_at, withdrawn_at, provincie, arbeidsmarktregio, rmc, gemeente,
-             agreement_signed_on, tally, cells
+             agreement_signed_on, tally
       from src
       on conflict (initiative_id) do update set
         published_at = excluded.published_at, withdrawn_at = excluded.withdrawn_at,
         provincie = excluded.provincie, arbeidsmarktregio = excluded.arbeidsmarktregio,
         rmc = excluded.rmc, gemeente = excluded.gemeente,
-        agreement_signed_on = excluded.agreement_signed_on, tally = excluded.tally, cells = excluded.cells
+        agreement_signed_on = excluded.agreement_signed_on, tally = excluded.tally
       where (f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente,
-             f.agreement_signed_on, f.tally, f.cells)
+             f.agreement_signed_on, f.tally)
             is distinct from
             (excluded.published_at, excluded.withdrawn_at, excluded.provincie, excluded.arbeidsmarktregio,
-             excluded.rmc, excluded.gemeente, excluded.agreement_signed_on, excluded.tally, excluded.cells)
+             excluded.rmc, excluded.gemeente, excluded.agreement_signed_on, excluded.tally)
       returning f.initiative_id, f.published_at, f.withdrawn_at, f.provincie, f.arbeidsmarktregio, f.rmc, f.gemeente
+    ), route_gone as (
+      delete from kaart.overview_route r
+      using (select id from target except select id from src where cells <> 0) x
+      where r.initiative_id = x.id
+    ), route_put as (
+      insert into kaart.overview_route as r (
+        initiative_id, published_at, withdrawn_at, provincie, arbeidsmarktregio, rmc, gemeente, cells)
+      select id, published_at, withdrawn_at, provincie, arbeidsmarktregio, rmc, gemeente, cells
+      from src
+      where cells <> 0
+      on conflict (initiative_id) do update set
+        published_at = excluded.published_at, withdrawn_at = excluded.withdrawn_at,
+        provincie = excluded.provincie, arbeidsmarktregio = excluded.arbeidsmarktregio,
+        rmc = excluded.rmc, gemeente = excluded.gemeente, cells = excluded.cells
+      where (r.published_at, r.withdrawn_at, r.provincie, r.arbeidsmarktregio, r.rmc, r.gemeente, r.cells)
+            is distinct from
+            (excluded.published_at, excluded.withdrawn_at, excluded.provincie, excluded.arbeidsmarktregio,
+             excluded.rmc, excluded.gemeente, excluded.cells)
     )
     select coalesce(array_agg(x.id), '{}') into moved
     from (select g.initiative_id as id from gone g
@@ -432,6 +465,7 @@ declare
 begin
   if tg_op = 'TRUNCATE' then
     delete from kaart.overview_initiative;
+    delete from kaart.overview_route;
     delete from kaart.overview_party;
     delete from kaart.overview_presence;
     return null;
@@ -527,6 +561,22 @@ create trigger overview_contact_delete after delete on kaart.contact_person
   referencing old table as old_rows for each statement when (pg_trigger_depth() < 1)
   execute function kaart.overview_contact_changed();
 
+-- Emptied wholesale (which cascades from nothing here but a TRUNCATE of kaart.initiative, handled
+-- above): the rows of every initiative again.
+create function kaart.overview_parties_truncated() returns trigger
+language plpgsql as $$
+begin
+  perform kaart.overview_refresh(array(select initiative_id from kaart.overview_initiative),
+                                 initiatives => false, parties => 'all');
+  return null;
+end
+$$;
+
+create trigger overview_party_truncate after truncate on kaart.party
+  for each statement execute function kaart.overview_parties_truncated();
+create trigger overview_contact_truncate after truncate on kaart.contact_person
+  for each statement execute function kaart.overview_parties_truncated();
+
 -- The rows of the initiatives that exist already.
 do $$
 begin
@@ -534,19 +584,21 @@ begin
 end
 $$;
 analyze kaart.overview_initiative;
+analyze kaart.overview_route;
 analyze kaart.overview_party;
 analyze kaart.overview_presence;
 
-revoke all on table kaart.overview_initiative, kaart.overview_party, kaart.overview_presence from public;
+revoke all on table kaart.overview_initiative, kaart.overview_route, kaart.overview_party, kaart.overview_presence
+  from public;
 revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
   kaart.overview_tally(text, integer[], text[], text[], boolean, boolean),
-  kaart.coverage_tally(text, text[], integer[]), kaart.tally_array(numeric, integer),
-  kaart.tally_counts(numeric, text[]),
+  kaart.coverage_tally(text, text[], integer[]), kaart.tally_overflow(numeric), kaart.tally_digits(numeric, integer),
+  kaart.tally_field(text, integer), kaart.tally_counts(numeric, text[]),
   kaart.overview_party_keys(kaart.overview_party, kaart.overview_initiative), kaart.overview_spans(bigint[]),
   kaart.overview_presence_rebuild(text[], text[], bigint[]),
   kaart.overview_party_rows(bigint[]), kaart.overview_refresh(bigint[], boolean, text),
   kaart.overview_initiative_changed(), kaart.overview_party_changed(),
-  kaart.overview_contact_changed()
+  kaart.overview_contact_changed(), kaart.overview_parties_truncated()
   from public;
 
 -- The code lists spelled out above must be those of ref, and the tallies must count them.

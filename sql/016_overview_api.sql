@@ -1,6 +1,7 @@
 -- Regional overviews for the ministry: per region what exists and what is missing, as of the end
--- of a day. Read from kaart.overview_initiative (015), school locations and regions of the
--- current division year.
+-- of a day. Read from the tables of 015 (kaart.overview_initiative, overview_route,
+-- overview_presence), the school locations, school contacts and the regions of the current
+-- division year.
 --
 -- An initiative counts as of day D when it was published before the end of D and not withdrawn
 -- by then; days end at midnight in the Netherlands (Europe/Amsterdam), whatever the session's
@@ -107,16 +108,24 @@ as $$
     'name', r.name,
     'year', r.year,
     'initiatives', coalesce(t.n, 0),
-    -- x.c: the fields of kaart.overview_fields(), in order
-    'by_route_kind', json_build_object('doorlopende_leerroute', x.c[1], 'geintegreerde_route', x.c[2],
-                                       'leerlab', x.c[3], 'samenwerking', x.c[4]),
-    'by_niveau', json_build_object('2', x.c[5], '3', x.c[6], '4', x.c[7]),
-    'by_profiel', json_build_object('BWI', x.c[8], 'PIE', x.c[9], 'MT', x.c[10], 'MVI', x.c[11], 'MAT', x.c[12],
-                                    'ZW', x.c[13], 'EO', x.c[14], 'HBR', x.c[15], 'GR', x.c[16], 'DP', x.c[17]),
-    'by_opleidingsdomein', json_build_object('a', x.c[18], 'b', x.c[19], 'c', x.c[20], 'd', x.c[21], 'e', x.c[22],
-                                             'f', x.c[23], 'g', x.c[24], 'h', x.c[25], 'i', x.c[26], 'j', x.c[27],
-                                             'k', x.c[28], 'l', x.c[29], 'm', x.c[30], 'n', x.c[31], 'o', x.c[32],
-                                             'p', x.c[33]),
+    -- x.d: the digits of the fields of kaart.overview_fields(), in order
+    'by_route_kind', json_build_object(
+      'doorlopende_leerroute', kaart.tally_field(x.d, 1), 'geintegreerde_route', kaart.tally_field(x.d, 2),
+      'leerlab', kaart.tally_field(x.d, 3), 'samenwerking', kaart.tally_field(x.d, 4)),
+    'by_niveau', json_build_object(
+      '2', kaart.tally_field(x.d, 5), '3', kaart.tally_field(x.d, 6), '4', kaart.tally_field(x.d, 7)),
+    'by_profiel', json_build_object(
+      'BWI', kaart.tally_field(x.d, 8), 'PIE', kaart.tally_field(x.d, 9), 'MT', kaart.tally_field(x.d, 10),
+      'MVI', kaart.tally_field(x.d, 11), 'MAT', kaart.tally_field(x.d, 12), 'ZW', kaart.tally_field(x.d, 13),
+      'EO', kaart.tally_field(x.d, 14), 'HBR', kaart.tally_field(x.d, 15), 'GR', kaart.tally_field(x.d, 16),
+      'DP', kaart.tally_field(x.d, 17)),
+    'by_opleidingsdomein', json_build_object(
+      'a', kaart.tally_field(x.d, 18), 'b', kaart.tally_field(x.d, 19), 'c', kaart.tally_field(x.d, 20),
+      'd', kaart.tally_field(x.d, 21), 'e', kaart.tally_field(x.d, 22), 'f', kaart.tally_field(x.d, 23),
+      'g', kaart.tally_field(x.d, 24), 'h', kaart.tally_field(x.d, 25), 'i', kaart.tally_field(x.d, 26),
+      'j', kaart.tally_field(x.d, 27), 'k', kaart.tally_field(x.d, 28), 'l', kaart.tally_field(x.d, 29),
+      'm', kaart.tally_field(x.d, 30), 'n', kaart.tally_field(x.d, 31), 'o', kaart.tally_field(x.d, 32),
+      'p', kaart.tally_field(x.d, 33)),
     'vmbo_locations', coalesce(l.n, 0),
     'vmbo_locations_participating', coalesce(l.participating, 0),
     'vmbo_participation_share', round(l.participating::numeric / nullif(l.n, 0), 4),
@@ -124,33 +133,33 @@ as $$
     'mbo_institutions', coalesce(p.mbo, 0),
     'companies', coalesce(p.companies, 0),
     'with_agreement', coalesce(t.with_agreement, 0),
-    'with_rio', x.c[34],
-    'with_cohort_guarantee', x.c[35],
+    'with_rio', kaart.tally_field(x.d, 34),
+    'with_cohort_guarantee', kaart.tally_field(x.d, 35),
     'sbo_contact_locations', coalesce(l.sbo, 0),
     'sbo_contact_share', round(l.sbo::numeric / nullif(l.n, 0), 4))
   from region r
   left join totals t on t.code = r.code
   left join party_totals p on p.code = r.code
   left join location_totals l on l.code = r.code
-  cross join lateral (select kaart.tally_array(t.tally, 35) as c offset 0) x
+  cross join lateral (select kaart.tally_digits(t.tally, 35) as d offset 0) x
   order by r.code
 $$;
 
--- The cells of a coverage tally (kaart.tally_array(cells, 30): kaart.coverage_fields() in order) as
--- {"BWI": {"2": n, "3": n, "4": n}, ...}.
-create function kaart.coverage_cells(c integer[]) returns json
+-- The cells of a coverage tally (its digits, kaart.tally_digits(cells, 30): the fields of
+-- kaart.coverage_fields() in order) as {"BWI": {"2": n, "3": n, "4": n}, ...}.
+create function kaart.coverage_cells(d text) returns json
 language sql immutable parallel safe
 return json_build_object(
-  'BWI', json_build_object('2', c[1], '3', c[2], '4', c[3]),
-  'PIE', json_build_object('2', c[4], '3', c[5], '4', c[6]),
-  'MT', json_build_object('2', c[7], '3', c[8], '4', c[9]),
-  'MVI', json_build_object('2', c[10], '3', c[11], '4', c[12]),
-  'MAT', json_build_object('2', c[13], '3', c[14], '4', c[15]),
-  'ZW', json_build_object('2', c[16], '3', c[17], '4', c[18]),
-  'EO', json_build_object('2', c[19], '3', c[20], '4', c[21]),
-  'HBR', json_build_object('2', c[22], '3', c[23], '4', c[24]),
-  'GR', json_build_object('2', c[25], '3', c[26], '4', c[27]),
-  'DP', json_build_object('2', c[28], '3', c[29], '4', c[30]));
+  'BWI', json_build_object('2', kaart.tally_field(d, 1), '3', kaart.tally_field(d, 2), '4', kaart.tally_field(d, 3)),
+  'PIE', json_build_object('2', kaart.tally_field(d, 4), '3', kaart.tally_field(d, 5), '4', kaart.tally_field(d, 6)),
+  'MT', json_build_object('2', kaart.tally_field(d, 7), '3', kaart.tally_field(d, 8), '4', kaart.tally_field(d, 9)),
+  'MVI', json_build_object('2', kaart.tally_field(d, 10), '3', kaart.tally_field(d, 11), '4', kaart.tally_field(d, 12)),
+  'MAT', json_build_object('2', kaart.tally_field(d, 13), '3', kaart.tally_field(d, 14), '4', kaart.tally_field(d, 15)),
+  'ZW', json_build_object('2', kaart.tally_field(d, 16), '3', kaart.tally_field(d, 17), '4', kaart.tally_field(d, 18)),
+  'EO', json_build_object('2', kaart.tally_field(d, 19), '3', kaart.tally_field(d, 20), '4', kaart.tally_field(d, 21)),
+  'HBR', json_build_object('2', kaart.tally_field(d, 22), '3', kaart.tally_field(d, 23), '4', kaart.tally_field(d, 24)),
+  'GR', json_build_object('2', kaart.tally_field(d, 25), '3', kaart.tally_field(d, 26), '4', kaart.tally_field(d, 27)),
+  'DP', json_build_object('2', kaart.tally_field(d, 28), '3', kaart.tally_field(d, 29), '4', kaart.tally_field(d, 30)));
 
 -- api -----------------------------------------------------------------------------------------
 
@@ -194,10 +203,9 @@ begin
                      when 'rmc' then f.rmc
                      when 'gemeente' then f.gemeente end as code,
              sum(f.cells) as cells
-      from kaart.overview_initiative f
+      from kaart.overview_route f
       where f.published_at < (select day_end from b)
         and (f.withdrawn_at is null or f.withdrawn_at >= (select day_end from b))
-        and f.cells <> 0   -- routes of the law
       group by 1
     ), location_totals as (
       select l.code, count(*)::integer as n, coalesce(sum(l.leerlingen), 0)::bigint as students
@@ -205,13 +213,13 @@ begin
       group by l.code
     ), region as (
       select r.code, r.name, coalesce(l.students, 0) as students, coalesce(l.n, 0) as locations,
-             kaart.tally_array(c.cells, 30) as counts
+             kaart.tally_digits(c.cells, 30) as digits
       from ref.region r
       join rt on rt.type = r.type and rt.year = r.year
       left join location_totals l on l.code = r.code
       left join cells c on c.code = r.code
     ), national as (
-      select kaart.tally_array(sum(c.cells), 30) as counts from cells c
+      select kaart.tally_digits(sum(c.cells), 30) as digits from cells c
     )
     select json_build_object(
       'as_of', (select day from b),
@@ -219,26 +227,26 @@ begin
       'regions', coalesce((
         select json_agg(json_build_object(
                  'code', r.code, 'name', r.name, 'vmbo_students', r.students, 'vmbo_locations', r.locations,
-                 'cells', kaart.coverage_cells(r.counts))
+                 'cells', kaart.coverage_cells(r.digits))
                order by r.code)
         from region r), '[]'),
-      'national', json_build_object('cells', kaart.coverage_cells((select counts from national))),
+      'national', json_build_object('cells', kaart.coverage_cells((select digits from national))),
       'gaps', coalesce((
         select json_agg(json_build_object(
                  'code', r.code, 'name', r.name, 'profiel', p.code, 'profiel_name', p.label,
                  'niveau', split_part(c.field, ':', 2)::integer, 'vmbo_students', r.students)
                order by r.students desc, r.locations desc, r.code, c.k)
         from region r
-        cross join lateral unnest(kaart.coverage_fields(), r.counts) with ordinality c(field, n, k)
+        cross join lateral unnest(kaart.coverage_fields()) with ordinality c(field, k)
         join ref.profiel p on p.code = split_part(c.field, ':', 1)
-        where c.n = 0), '[]'),
+        where kaart.tally_field(r.digits, c.k::integer) = 0), '[]'),
       'national_gaps', coalesce((
         select json_agg(json_build_object(
                  'profiel', p.code, 'profiel_name', p.label, 'niveau', split_part(c.field, ':', 2)::integer)
                order by c.k)
-        from unnest(kaart.coverage_fields(), (select counts from national)) with ordinality c(field, n, k)
+        from unnest(kaart.coverage_fields()) with ordinality c(field, k)
         join ref.profiel p on p.code = split_part(c.field, ':', 1)
-        where c.n = 0), '[]'))::jsonb);
+        where kaart.tally_field((select digits from national), c.k::integer) = 0), '[]'))::jsonb);
 end
 $$;
 
@@ -317,7 +325,7 @@ comment on function api.region_contacts(text, text) is
 -- Privileges ----------------------------------------------------------------------------------
 revoke all on function
   kaart.overview_day(date), kaart.overview_day_end(date), kaart.vmbo_locations_in(text),
-  kaart.overview_regions(text, date, text), kaart.coverage_cells(integer[]),
+  kaart.overview_regions(text, date, text), kaart.coverage_cells(text),
   api.overview(text, date, text), api.coverage(text, date), api.overview_geojson(text, date, float8),
   api.region_exists(text, text), api.region_contacts(text, text)
 from public;
@@ -343,6 +351,6 @@ begin
             and (select sum(v::text::integer) from jsonb_path_query(j, 'strict $.**') v
                  where jsonb_typeof(v) = 'number') = 1)
           from unnest(kaart.coverage_fields()) with ordinality u(f, k),
-               lateral (select kaart.coverage_cells(kaart.tally_array(trunc(10::numeric ^ (8 * (30 - k))), 30))::jsonb) x(j));
+               lateral (select kaart.coverage_cells(kaart.tally_digits(trunc(10::numeric ^ (8 * (30 - k))), 30))::jsonb) x(j));
 end
 $$;

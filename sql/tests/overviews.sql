@@ -267,22 +267,27 @@ $$;
 create function pg_temp.check_derived(what text) returns void language plpgsql as $$
 begin
   create temp table d_initiative on commit drop as select * from kaart.overview_initiative;
+  create temp table d_route on commit drop as select * from kaart.overview_route;
   create temp table d_party on commit drop as select * from kaart.overview_party;
   create temp table d_presence on commit drop as select * from kaart.overview_presence;
   delete from kaart.overview_initiative;
+  delete from kaart.overview_route;
   delete from kaart.overview_party;
   delete from kaart.overview_presence;
   perform kaart.overview_refresh(array(select id from kaart.initiative));
   assert not exists ((select * from d_initiative except all select * from kaart.overview_initiative)
                      union all (select * from kaart.overview_initiative except all select * from d_initiative)),
          'kaart.overview_initiative differs from a recomputation';
+  assert not exists ((select * from d_route except all select * from kaart.overview_route)
+                     union all (select * from kaart.overview_route except all select * from d_route)),
+         'kaart.overview_route differs from a recomputation';
   assert not exists ((select * from d_party except all select * from kaart.overview_party)
                      union all (select * from kaart.overview_party except all select * from d_party)),
          'kaart.overview_party differs from a recomputation';
   assert not exists ((select * from d_presence except all select * from kaart.overview_presence)
                      union all (select * from kaart.overview_presence except all select * from d_presence)),
          'kaart.overview_presence differs from a recomputation';
-  drop table d_initiative, d_party, d_presence;
+  drop table d_initiative, d_route, d_party, d_presence;
   perform pg_temp.ok(what || ': the tables kept by the triggers equal a recomputation');
 end
 $$;
