@@ -25,7 +25,7 @@ TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 all: binaries
 
 binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
-	$(BUILD)/overview-tests
+	$(BUILD)/overview-tests $(BUILD)/cache-tests
 
 deps:
 	@deploy/install-deps.sh
@@ -65,6 +65,10 @@ $(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o
 $(BUILD)/overview-tests: $(BUILD)/tests/overviews.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/cache-tests: $(BUILD)/tests/cache.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
 
 $(BUILD):
 	@mkdir -p $@

@@ -69,6 +69,8 @@ static const char *str_or(const char *name, const char *def)
 		 "failed token or key attempts per client address and minute before 429"},         \
 		{"CACHE_MAX_AGE", &(cfg)->cache_max_age_s, 60, 0, 86400,                           \
 		 "Cache-Control max-age in seconds of public data"},                               \
+		{"CACHE_MAX_BYTES", &(cfg)->cache_max_bytes, 32 << 20, 0, 2147483647,              \
+		 "memory for cached responses (0 = no response cache)"},                          \
 	}
 
 int config_load(struct config *cfg, char *err, unsigned long errlen)

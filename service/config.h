@@ -23,6 +23,7 @@ struct config {
 	int max_header_bytes;       /* memory for one connection's request head */
 	int max_body_bytes;         /* largest JSON body accepted (larger: 413) */
 	int cache_max_age_s;        /* Cache-Control max-age of data responses */
+	int cache_max_bytes;        /* response cache memory; 0 = off */
 	const char *log_level;      /* "info" or "error" */
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cache.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -74,7 +75,7 @@ void http_respond(struct request *r, unsigned status, const char *content_type, 
 void http_ok(struct request *r, const char *content_type, char *body, size_t len)
 {
 	http_respond(r, 200, content_type, body, len);
-	snprintf(r->resp.cache_control, sizeof(r->resp.cache_control), "public, max-age=%d",
+	snprintf(r->resp.cache_control, sizeof(r->resp.cache_control), "public, max-age=%d, stale-if-error=86400",
 		 r->app->cfg->cache_max_age_s);
 }
 
@@ -403,24 +404,6 @@ static void make_etag(const struct response *rs, char *dst, size_t n)
 	snprintf(dst, n, "\"%08lx%08lx%zx\"", crc & 0xffffffffUL, adl & 0xffffffffUL, rs->len);
 }
 
-/* If-None-Match uses the weak comparison: W/ prefixes and our -gz suffix do not matter. */
-static int etag_matches(const char *header, const char *etag)
-{
-	size_t elen = strlen(etag) - 1; /* without the closing quote */
-	for (const char *p = header; p && *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (strncmp(p, etag, elen) == 0 && (p[elen] == '"' || strncmp(p + elen, "-gz\"", 4) == 0))
-			return 1;
-		p = strchr(p, ',');
-	}
-	return 0;
-}
-
 static int accepts_gzip(struct MHD_Connection *conn)
 {
 	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
@@ -436,35 +419,6 @@ static int accepts_gzip(struct MHD_Connection *conn)
 	return !(q[0] == ';' && strncmp(q + 1, "q=0", 3) == 0 && (q[4] == '\0' || q[4] == ',' || strncmp(q + 4, ".0", 2) == 0));
 }
 
-/* gzip of the body into a new buffer; -1 when it would not help or fails. */
-static int gzip_body(const struct response *rs, char **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	size_t cap = deflateBound(&z, (uLong)rs->len);
-	char *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (Bytef *)rs->body;
-	z.avail_in = (uInt)rs->len;
-	z.next_out = (Bytef *)buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	size_t n = cap - z.avail_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END || n >= rs->len) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*outlen = n;
-	return 0;
-}
-
 #define GZIP_MIN_BYTES 1024
 #define GZIP_MAX_BYTES ((size_t)1 << 30)
 
@@ -476,7 +430,7 @@ static enum MHD_Result queue(struct request *r)
 	if (rs->status == 200 && rs->cache_control[0]) {
 		make_etag(rs, etag, sizeof(etag));
 		const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-		if (inm && etag_matches(inm, etag)) {
+		if (inm && cache_etag_matches(inm, etag)) {
 			free(rs->body);
 			rs->body = NULL;
 			rs->len = 0;
@@ -484,7 +438,7 @@ static enum MHD_Result queue(struct request *r)
 		} else if (rs->len >= GZIP_MIN_BYTES && rs->len <= GZIP_MAX_BYTES && accepts_gzip(r->conn)) {
 			char *z;
 			size_t zlen;
-			if (gzip_body(rs, &z, &zlen) == 0) {
+			if (cache_gzip(rs->body, rs->len, &z, &zlen) == 0) {
 				free(rs->body);
 				rs->body = z;
 				rs->len = zlen;
@@ -531,6 +485,76 @@ static enum MHD_Result queue(struct request *r)
 	enum MHD_Result ret = MHD_queue_response(r->conn, rs->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* A public read may be answered from the cache: GET or HEAD of a route that is no one's own,
+ * with no credentials. Computes the key (once) and tries it; stale entries only when allow_stale. */
+static int answer_from_cache(struct request *r, int allow_stale, int just_stored, enum MHD_Result *ret)
+{
+	struct cache *c = r->app->cache;
+	if (!cache_enabled(c) || !r->parsed || !r->route)
+		return 0;
+	if (!r->cache_keyed) {
+		if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+			return 0;
+		if (MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))
+			return 0;
+		const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+		buf_init(&r->cache_key, 16384);
+		if (cache_key(&r->cache_key, r->base_url, &r->target, accept) < 0 || !r->cache_key.data) {
+			buf_release(&r->cache_key);
+			return 0;
+		}
+		r->cache_keyed = 1;
+		r->cache_generation = cache_generation(c);
+	}
+	struct cache_ask ask = {
+		.key = r->cache_key.data,
+		.keylen = r->cache_key.len,
+		.if_none_match = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+		.gzip_ok = accepts_gzip(r->conn),
+		.allow_stale = allow_stale,
+		.just_stored = just_stored,
+	};
+	unsigned status;
+	size_t len;
+	if (!cache_answer(c, &ask, r->conn, ret, &status, &len))
+		return 0;
+	/* the response of the request itself, if any, is dropped; the log shows what was sent */
+	free(r->resp.body);
+	memset(&r->resp, 0, sizeof(r->resp));
+	r->resp.status = status;
+	r->resp.len = len;
+	r->responded = 1;
+	return 1;
+}
+
+/* Hands a public 200 over to the cache; 0 when it was kept (the body then belongs to it). */
+static int keep_in_cache(struct request *r)
+{
+	struct response *rs = &r->resp;
+	char etag[64];
+	make_etag(rs, etag, sizeof(etag));
+	struct cache_put put = {
+		.key = r->cache_key.data,
+		.keylen = r->cache_key.len,
+		.generation = r->cache_generation,
+		.content_type = rs->content_type,
+		.cache_control = rs->cache_control,
+		.disposition = rs->disposition,
+		.etag = etag,
+		.body = rs->body,
+		.len = rs->len,
+	};
+	int rc = cache_store(r->app->cache, &put);
+	if (rc == 0 || !put.body) {
+		/* kept, or lost on the way: either way the body is no longer ours */
+		rs->body = NULL;
+		rs->len = 0;
+	}
+	if (rc != 0 && !put.body)
+		http_problem(r, 500, "internal-error", "out of memory");
+	return rc;
 }
 
 static int has_body(struct MHD_Connection *conn)
@@ -582,8 +606,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
-	if (!r->responded)
+	if (!r->responded) {
+		enum MHD_Result ret;
+		if (answer_from_cache(r, 0, 0, &ret))
+			return ret;
 		dispatch(r);
+	}
+	if (r->cache_keyed) {
+		enum MHD_Result ret;
+		struct response *rs = &r->resp;
+		if (rs->status == 200 && strncmp(rs->cache_control, "public", 6) == 0) {
+			if (keep_in_cache(r) == 0 && answer_from_cache(r, 1, 1, &ret))
+				return ret;
+		} else if (rs->status >= 500 && answer_from_cache(r, 1, 0, &ret)) {
+			/* stale-if-error: what the database said before beats no answer */
+			return ret;
+		}
+	}
 	return queue(r);
 }
 
@@ -606,6 +645,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	free(r->resp.body);
 	free(r->raw);
 	buf_release(&r->body);
+	buf_release(&r->cache_key);
 	target_release(&r->target);
 	free(r);
 	*req_cls = NULL;

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config.h"
@@ -13,12 +14,14 @@
 #include "query.h"
 
 struct ratelimit;
+struct cache;
 
 struct app {
 	const struct config *cfg;
 	struct db_pool *pool;        /* public reads: the role that sees no personal data */
 	struct db_pool *write_pool;  /* submissions, moderation, keys: the role that may write */
 	struct ratelimit *writes;    /* per-address limit on writes */
+	struct cache *cache;         /* public responses ready to send */
 };
 
 struct response {
@@ -26,7 +29,7 @@ struct response {
 	const char *content_type; /* static */
 	char *body;               /* owned, malloc'd */
 	size_t len;
-	char cache_control[48];    /* "" = no-store */
+	char cache_control[64];    /* "" = no-store */
 	char allow[64];            /* Allow header (405, OPTIONS) */
 	int retry_after;           /* seconds; 0 = none */
 	size_t etag_skip_off;      /* a part of the body the ETag ignores (a generation time) */
@@ -52,6 +55,9 @@ struct request {
 	struct timespec start;
 	struct response resp;
 	int responded;
+	struct buf cache_key;       /* the normalised request, for the response cache */
+	int cache_keyed;
+	uint64_t cache_generation;  /* of the cache when the response began to be computed */
 	char base_url[320];        /* scheme://host[:port] for absolute links */
 	char remote[64];
 };

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "auth.h"
+#include "cache.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
@@ -54,7 +55,8 @@ int main(int argc, char **argv)
 	struct db_pool *write_pool = db_pool_new(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
 						 cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
 	struct ratelimit *writes = ratelimit_new(cfg.write_rate_per_minute, cfg.write_rate_burst);
-	if (!pool || !write_pool || !writes) {
+	struct cache *cache = cache_new((size_t)cfg.cache_max_bytes);
+	if (!pool || !write_pool || !writes || !cache || cache_listen(cache, cfg.database_read_url, cfg.db_connect_timeout_s) < 0) {
 		fprintf(stderr, "routekaartd: out of memory\n");
 		return 1;
 	}
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
 	else
 		log_error("database not reachable at start; serving 503 until it is", derr.message);
 
-	struct app app = {.cfg = &cfg, .pool = pool, .write_pool = write_pool, .writes = writes};
+	struct app app = {.cfg = &cfg, .pool = pool, .write_pool = write_pool, .writes = writes, .cache = cache};
 	int port = 0;
 	struct http_server *server = http_start(&app, &port, err, sizeof(err));
 	if (!server) {
@@ -75,6 +77,7 @@ int main(int argc, char **argv)
 		db_pool_free(pool);
 		db_pool_free(write_pool);
 		ratelimit_free(writes);
+		cache_free(cache);
 		auth_shutdown();
 		return 1;
 	}
@@ -86,6 +89,7 @@ int main(int argc, char **argv)
 	sigwait(&stop, &sig);
 	log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(server);
+	cache_free(cache);
 	db_pool_free(pool);
 	db_pool_free(write_pool);
 	ratelimit_free(writes);

@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "banned.h"
 
 static _Atomic uint64_t by_class[6];      /* 1xx..5xx, index = status / 100 */
@@ -23,7 +24,7 @@ void metrics_count_request(unsigned status, double ms)
 	atomic_fetch_add(&buckets[6], 1);
 }
 
-int metrics_render(struct buf *b, struct db_pool *pool)
+int metrics_render(struct buf *b, struct db_pool *pool, struct cache *cache)
 {
 	int rc = 0;
 	rc |= buf_puts(b, "# HELP routekaart_http_requests_total HTTP requests answered, by status class.\n"
@@ -59,5 +60,34 @@ int metrics_render(struct buf *b, struct db_pool *pool)
 			 "# TYPE routekaart_db_connects_total counter\nroutekaart_db_connects_total %llu\n",
 			 s.size, s.in_use, s.connected, (unsigned long long)s.timeouts,
 			 (unsigned long long)s.connect_failures, (unsigned long long)s.resets);
+	if (cache) {
+		struct cache_stats cs;
+		cache_stats(cache, &cs);
+		rc |= buf_printf(b,
+				 "# HELP routekaart_cache_requests_total Public reads looked up in the response cache, by outcome.\n"
+				 "# TYPE routekaart_cache_requests_total counter\n"
+				 "routekaart_cache_requests_total{outcome=\"hit\"} %llu\n"
+				 "routekaart_cache_requests_total{outcome=\"miss\"} %llu\n"
+				 "routekaart_cache_requests_total{outcome=\"stale\"} %llu\n"
+				 "# HELP routekaart_cache_stores_total Responses put in the cache.\n"
+				 "# TYPE routekaart_cache_stores_total counter\nroutekaart_cache_stores_total %llu\n"
+				 "# HELP routekaart_cache_evictions_total Entries dropped for room.\n"
+				 "# TYPE routekaart_cache_evictions_total counter\nroutekaart_cache_evictions_total %llu\n"
+				 "# HELP routekaart_cache_invalidations_total Changes that made every entry stale.\n"
+				 "# TYPE routekaart_cache_invalidations_total counter\nroutekaart_cache_invalidations_total %llu\n"
+				 "# HELP routekaart_cache_entries Responses in the cache.\n"
+				 "# TYPE routekaart_cache_entries gauge\nroutekaart_cache_entries %llu\n"
+				 "# HELP routekaart_cache_bytes Memory the cached responses take.\n"
+				 "# TYPE routekaart_cache_bytes gauge\nroutekaart_cache_bytes %llu\n"
+				 "# HELP routekaart_cache_max_bytes The cap on that memory.\n"
+				 "# TYPE routekaart_cache_max_bytes gauge\nroutekaart_cache_max_bytes %llu\n"
+				 "# HELP routekaart_cache_listening 1 while changes in the database are being listened for.\n"
+				 "# TYPE routekaart_cache_listening gauge\nroutekaart_cache_listening %d\n",
+				 (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+				 (unsigned long long)cs.stale_served, (unsigned long long)cs.stores,
+				 (unsigned long long)cs.evictions, (unsigned long long)cs.invalidations,
+				 (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
+				 (unsigned long long)cs.max_bytes, cs.listening);
+	}
 	return rc ? -1 : 0;
 }

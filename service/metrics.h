@@ -7,6 +7,7 @@
 
 void metrics_count_request(unsigned status, double ms);
 /* Appends the exposition text. */
-int metrics_render(struct buf *b, struct db_pool *pool);
+struct cache;
+int metrics_render(struct buf *b, struct db_pool *pool, struct cache *cache);
 
 #endif

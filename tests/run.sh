@@ -40,4 +40,6 @@ echo "== integration tests: submissions and moderation"
 "$build/submission-tests" || status=1
 echo "== integration tests: regional overviews"
 "$build/overview-tests" || status=1
+echo "== integration tests: the response cache"
+"$build/cache-tests" || status=1
 exit $status

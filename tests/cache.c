@@ -1,0 +1,323 @@
+/* Integration tests of the response cache: hits with the same bytes, normalised keys, gzip and
+ * 304 from the cache, what is never cached, invalidation by NOTIFY within a second of a commit,
+ * a change made while the listener was away, and the memory cap. */
+#include <check.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "harness.h"
+
+static struct server srv;
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (server_start(&srv, NULL) != 0)
+		exit(EXIT_FAILURE);
+}
+
+static void teardown(void)
+{
+	if (server_stop(&srv) != 0) {
+		fprintf(stderr, "cache: the server did not exit cleanly (see %s)\n", srv.log);
+		exit(EXIT_FAILURE);
+	}
+}
+
+static struct resp get_on(const struct server *s, const char *path, const char *const *headers)
+{
+	char url[2048];
+	snprintf(url, sizeof(url), "%s%s", s->url, path);
+	struct resp r;
+	ck_assert(http_do("GET", url, headers, &r) == 0);
+	return r;
+}
+
+static struct resp get(const char *path, const char *const *headers)
+{
+	return get_on(&srv, path, headers);
+}
+
+/* A counter or gauge of /metrics, e.g. routekaart_cache_requests_total{outcome="hit"}. */
+static double metric_on(const struct server *s, const char *name)
+{
+	struct resp r = get_on(s, "/metrics", NULL);
+	ck_assert_int_eq(r.status, 200);
+	char pat[256];
+	snprintf(pat, sizeof(pat), "\n%s ", name);
+	const char *p = strstr(r.body, pat);
+	ck_assert_msg(p != NULL, "no metric %s", name);
+	double v = strtod(p + strlen(pat), NULL);
+	resp_free(&r);
+	return v;
+}
+
+static double metric(const char *name)
+{
+	return metric_on(&srv, name);
+}
+
+#define HITS "routekaart_cache_requests_total{outcome=\"hit\"}"
+
+/* Waits until the listener is connected (it starts beside the server). */
+static void wait_listening(const struct server *s)
+{
+	for (int i = 0; i < 100 && metric_on(s, "routekaart_cache_listening") != 1; i++)
+		usleep(50 * 1000);
+	ck_assert(metric_on(s, "routekaart_cache_listening") == 1);
+}
+
+START_TEST(second_request_is_a_hit_with_the_same_bytes)
+{
+	wait_listening(&srv);
+	const char *path = "/collections/initiatives/items?niveau=3&limit=20&route_kind=doorlopende_leerroute";
+	struct resp a = get(path, NULL);
+	ck_assert_int_eq(a.status, 200);
+	double hits = metric(HITS);
+	struct resp b = get(path, NULL);
+	ck_assert_int_eq(b.status, 200);
+	ck_assert(metric(HITS) == hits + 1);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert(memcmp(a.body, b.body, a.len) == 0);
+	ck_assert_str_eq(resp_header(&b, "Content-Type"), "application/geo+json");
+	char etag[128];
+	snprintf(etag, sizeof(etag), "%s", resp_header(&a, "ETag"));
+	ck_assert_str_eq(resp_header(&b, "ETag"), etag);
+	/* the same request with its parameters in another order is the same entry */
+	struct resp c = get("/collections/initiatives/items?route_kind=doorlopende_leerroute&limit=20&niveau=3", NULL);
+	ck_assert(metric(HITS) == hits + 2);
+	ck_assert(c.len == a.len && memcmp(a.body, c.body, a.len) == 0);
+	/* a different value is not */
+	struct resp d = get("/collections/initiatives/items?route_kind=doorlopende_leerroute&limit=21&niveau=3", NULL);
+	ck_assert(metric(HITS) == hits + 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(d.json, "numberReturned")), 21);
+	resp_free(&a);
+	resp_free(&b);
+	resp_free(&c);
+	resp_free(&d);
+}
+END_TEST
+
+static size_t inflate_all(const char *src, size_t len, char *dst, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	ck_assert(inflateInit2(&z, 15 + 16) == Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)src;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)dst;
+	z.avail_out = (uInt)cap;
+	ck_assert(inflate(&z, Z_FINISH) == Z_STREAM_END);
+	size_t n = cap - z.avail_out;
+	inflateEnd(&z);
+	return n;
+}
+
+START_TEST(gzip_and_304_from_the_cache)
+{
+	wait_listening(&srv);
+	const char *path = "/collections/regions-provincie/items?simplify=0.01";
+	struct resp plain = get(path, NULL);
+	ck_assert_int_eq(plain.status, 200);
+	double hits = metric(HITS);
+	struct resp gz = get(path, (const char *const[]){"Accept-Encoding: gzip", NULL});
+	ck_assert(metric(HITS) == hits + 1);
+	ck_assert_str_eq(resp_header(&gz, "Content-Encoding"), "gzip");
+	ck_assert(gz.len < plain.len / 2);
+	char *out = malloc(plain.len + 1);
+	ck_assert_uint_eq(inflate_all(gz.body, gz.len, out, plain.len + 1), plain.len);
+	ck_assert(memcmp(out, plain.body, plain.len) == 0);
+	free(out);
+	/* the gzip variant has its own validator; either one gives a 304 */
+	char etag[128], etag_gz[128], inm[200];
+	snprintf(etag, sizeof(etag), "%s", resp_header(&plain, "ETag"));
+	snprintf(etag_gz, sizeof(etag_gz), "%s", resp_header(&gz, "ETag"));
+	ck_assert_str_ne(etag, etag_gz);
+	ck_assert_str_eq(resp_header(&gz, "Vary"), "Accept, Accept-Encoding");
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag_gz);
+	struct resp nm = get(path, (const char *const[]){inm, "Accept-Encoding: gzip", NULL});
+	ck_assert_int_eq(nm.status, 304);
+	ck_assert_uint_eq(nm.len, 0);
+	ck_assert_str_eq(resp_header(&nm, "ETag"), etag_gz);
+	resp_free(&nm);
+	snprintf(inm, sizeof(inm), "If-None-Match: \"x\", %s", etag);
+	nm = get(path, (const char *const[]){inm, NULL});
+	ck_assert_int_eq(nm.status, 304);
+	resp_free(&nm);
+	resp_free(&plain);
+	resp_free(&gz);
+}
+END_TEST
+
+START_TEST(what_is_never_served_from_the_cache)
+{
+	wait_listening(&srv);
+	/* errors */
+	struct resp r = get("/collections/initiatives/items?limit=0", NULL);
+	double hits = metric(HITS);
+	resp_free(&r);
+	r = get("/collections/initiatives/items?limit=0", NULL);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+	resp_free(&r);
+	ck_assert(metric(HITS) == hits);
+	/* a request with credentials is no one else's */
+	r = get("/collections/initiatives/items?limit=3", NULL);
+	resp_free(&r);
+	r = get("/collections/initiatives/items?limit=3", (const char *const[]){"Authorization: Bearer rkk_1_x", NULL});
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert(metric(HITS) == hits);
+	/* operational endpoints answer for the moment */
+	r = get("/readyz", NULL);
+	ck_assert_str_eq(resp_header(&r, "Cache-Control"), "no-store");
+	resp_free(&r);
+	r = get("/readyz", NULL);
+	resp_free(&r);
+	ck_assert(metric(HITS) == hits);
+}
+END_TEST
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Renames a published initiative in the database and returns the seconds until the service
+ * shows the new name (or a large number when it never does within 3 s). */
+static double seconds_until_renamed(long id, const char *name)
+{
+	char path[128], sql[512];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+	snprintf(sql, sizeof(sql), "update kaart.initiative set name = '%s' where id = %ld", name, id);
+	PGconn *db = db_connect();
+	PGresult *res = PQexec(db, sql);
+	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQfinish(db);
+	double t0 = now_s();
+	for (;;) {
+		struct resp r = get(path, NULL);
+		ck_assert_int_eq(r.status, 200);
+		const char *got = json_string_value(json_object_get(json_object_get(r.json, "properties"), "name"));
+		int seen = got && strcmp(got, name) == 0;
+		resp_free(&r);
+		double dt = now_s() - t0;
+		if (seen || dt > 3)
+			return seen ? dt : 99;
+		usleep(20 * 1000);
+	}
+}
+
+START_TEST(a_commit_is_visible_within_a_second)
+{
+	wait_listening(&srv);
+	long id = sql_long("select min(id) from kaart.initiative where status = 'published'");
+	char path[128];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+	struct resp r = get(path, NULL);
+	resp_free(&r);
+	double hits = metric(HITS);
+	r = get(path, NULL);
+	resp_free(&r);
+	ck_assert(metric(HITS) == hits + 1); /* it is cached now */
+	double dt = seconds_until_renamed(id, "Doorlopende route cachetest een");
+	ck_assert_msg(dt < 1.0, "the change took %.3f s to show", dt);
+	/* and the collection it is in, cached before, shows it too */
+	snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1");
+	r = get(path, NULL);
+	ck_assert_ptr_nonnull(strstr(r.body, "cachetest een"));
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(a_change_while_the_listener_was_away_is_not_hidden)
+{
+	wait_listening(&srv);
+	long id = sql_long("select min(id) from kaart.initiative where status = 'published'");
+	char path[128];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+	struct resp r = get(path, NULL);
+	resp_free(&r);
+	/* cut the listener off; the change below happens while it reconnects */
+	ck_assert_int_eq(sql_long("select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity"
+				  " where application_name = 'routekaartd-cache') t"),
+			 1);
+	double dt = seconds_until_renamed(id, "Doorlopende route cachetest twee");
+	ck_assert_msg(dt < 1.0, "the change took %.3f s to show", dt);
+	wait_listening(&srv);
+}
+END_TEST
+
+START_TEST(memory_cap_evicts_the_least_recently_used)
+{
+	struct server small;
+	ck_assert_int_eq(server_start(&small, (const char *const[]){"CACHE_MAX_BYTES=300000", NULL}), 0);
+	wait_listening(&small);
+	char path[128];
+	for (int i = 0; i < 40; i++) {
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=60&offset=%d", i * 10);
+		struct resp r = get_on(&small, path, NULL);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberReturned")), 60);
+		resp_free(&r);
+	}
+	ck_assert(metric_on(&small, "routekaart_cache_bytes") <= 300000);
+	ck_assert(metric_on(&small, "routekaart_cache_evictions_total") > 0);
+	ck_assert(metric_on(&small, "routekaart_cache_entries") >= 2);
+	/* the newest is still there, the oldest is gone */
+	double hits = metric_on(&small, HITS);
+	struct resp r = get_on(&small, path, NULL);
+	resp_free(&r);
+	ck_assert(metric_on(&small, HITS) == hits + 1);
+	r = get_on(&small, "/collections/initiatives/items?limit=60&offset=0", NULL);
+	resp_free(&r);
+	ck_assert(metric_on(&small, HITS) == hits + 1);
+	ck_assert_int_eq(server_stop(&small), 0);
+
+	/* CACHE_MAX_BYTES=0: no cache, the same answers */
+	struct server none;
+	ck_assert_int_eq(server_start(&none, (const char *const[]){"CACHE_MAX_BYTES=0", NULL}), 0);
+	for (int i = 0; i < 2; i++) {
+		r = get_on(&none, "/collections/initiatives/items?limit=5", NULL);
+		ck_assert_int_eq(r.status, 200);
+		resp_free(&r);
+	}
+	ck_assert(metric_on(&none, HITS) == 0);
+	ck_assert(metric_on(&none, "routekaart_cache_entries") == 0);
+	ck_assert_int_eq(server_stop(&none), 0);
+}
+END_TEST
+
+static Suite *cache_suite(void)
+{
+	Suite *s = suite_create("cache");
+	TCase *t = tcase_create("cache");
+	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, second_request_is_a_hit_with_the_same_bytes);
+	tcase_add_test(t, gzip_and_304_from_the_cache);
+	tcase_add_test(t, what_is_never_served_from_the_cache);
+	tcase_add_test(t, a_commit_is_visible_within_a_second);
+	tcase_add_test(t, a_change_while_the_listener_was_away_is_not_hidden);
+	tcase_add_test(t, memory_cap_evicts_the_least_recently_used);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(cache_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
