@@ -30,7 +30,9 @@ command -v psql >/dev/null || die "psql not found (install postgresql-client)"
 
 t0=$(date +%s%N)
 # From inside the data directory, so the script names each file by its plain relative path.
-(cd "$dir" && psql -X -q -At -1 -v ON_ERROR_STOP=1 -v year="$year" -f "$top/geo/load-reference.sql") \
+# In the same transaction, the region outlines of the vector tiles follow the regions (sql/017).
+(cd "$dir" && psql -X -q -At -1 -v ON_ERROR_STOP=1 -v year="$year" -f "$top/geo/load-reference.sql" \
+   -c "select format('region tiles: %s outlines', api.refresh_region_tiles())") \
   || die "loading failed; nothing was changed"
 t1=$(date +%s%N)
 printf 'load-reference: done in %d ms\n' $(( (t1 - t0) / 1000000 ))
