@@ -82,9 +82,19 @@ static int add_link(struct buf *b, int *first, const char *base, const char *pat
 	return rc;
 }
 
+/* What the query said about the page besides its features. */
+struct page {
+	long matched, returned;
+	int estimated;      /* matched is an estimate */
+	int keyset;         /* more and last_id are known: the next link continues after last_id */
+	int more;
+	char last_id[24];
+};
+
 static void send_features(struct request *r, const struct collection *c, const struct pvalue *vals,
-			  long matched, long returned, const char *features, size_t features_len)
+			  const struct page *pg, const char *features, size_t features_len)
 {
+	long matched = pg->matched, returned = pg->returned;
 	long limit = vals[P_LIMIT].present ? vals[P_LIMIT].i : 100;
 	long offset = vals[P_OFFSET].present ? vals[P_OFFSET].i : 0;
 	char path[160], when[32];
@@ -95,16 +105,23 @@ static void send_features(struct request *r, const struct collection *c, const s
 	buf_init(&b, BODY_LIMIT);
 	buf_init(&q, 16384);
 	int rc = 0, first = 1;
-	rc |= buf_printf(&b, "{\"type\":\"FeatureCollection\",\"numberMatched\":%ld,\"numberReturned\":%ld,"
+	rc |= buf_printf(&b, "{\"type\":\"FeatureCollection\",\"numberMatched\":%ld,%s\"numberReturned\":%ld,"
 			     "\"timeStamp\":\"",
-			 matched, returned);
+			 matched, pg->estimated ? "\"numberMatchedIsEstimate\":true," : "", returned);
 	size_t when_off = b.len;
 	rc |= buf_printf(&b, "%s\",\"links\":[", when);
 
 	/* self keeps the parameters as given; next/prev replace only the offset. */
 	rc |= query_build(&q, c->specs, vals, c->nspecs, NULL, NULL, 0);
 	rc |= add_link(&b, &first, r->base_url, path, q.data, "self", MEDIA_GEOJSON, "this page");
-	if (offset + returned < matched) {
+	if (pg->keyset && pg->more) {
+		/* continue after the last id: the next page does not count its way past this one */
+		const char *names[] = {"offset", "after"};
+		const char *values[] = {NULL, pg->last_id};
+		buf_release(&q);
+		rc |= query_build(&q, c->specs, vals, c->nspecs, names, values, 2);
+		rc |= add_link(&b, &first, r->base_url, path, q.data, "next", MEDIA_GEOJSON, "next page");
+	} else if (!pg->keyset && offset + returned < matched) {
 		char next[24];
 		snprintf(next, sizeof(next), "%ld", offset + returned);
 		const char *names[] = {"offset"};
@@ -181,9 +198,17 @@ void resource_send_page(struct request *r, const struct collection *c, const str
 		snprintf(message, sizeof(message), "no region has the code %.120s", PQgetvalue(res, 0, 0));
 		http_problem_param(r, "region", "unknown_region", message);
 	} else {
-		send_features(r, c, vals, strtol(PQgetvalue(res, 0, 1), NULL, 10),
-			      strtol(PQgetvalue(res, 0, 2), NULL, 10), PQgetvalue(res, 0, 3),
-			      (size_t)PQgetlength(res, 0, 3));
+		struct page pg = {
+			.matched = strtol(PQgetvalue(res, 0, 1), NULL, 10),
+			.returned = strtol(PQgetvalue(res, 0, 2), NULL, 10),
+		};
+		if (PQnfields(res) >= 7) {
+			pg.estimated = PQgetvalue(res, 0, 4)[0] == 't';
+			pg.keyset = 1;
+			pg.more = PQgetvalue(res, 0, 5)[0] == 't';
+			snprintf(pg.last_id, sizeof(pg.last_id), "%s", PQgetvalue(res, 0, 6));
+		}
+		send_features(r, c, vals, &pg, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
 	}
 	PQclear(res);
 }

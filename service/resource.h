@@ -64,8 +64,10 @@ PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char 
 const char *resource_bbox_param(const struct pvalue *bbox, char *dst);
 
 /* Answers an items query whose one row is (unknown region codes or NULL, number matched, number
- * returned, the page's Feature objects comma-separated): a 400 naming the unknown region codes,
- * or a FeatureCollection with paging links that keep every parameter. Clears res. */
+ * returned, the page's Feature objects comma-separated[, matched is an estimate, more follow, the
+ * last id]): a 400 naming the unknown region codes, or a FeatureCollection with paging links that
+ * keep every parameter. With the last three columns the next link is a keyset one (after=the last
+ * id) and no prev link is given. Clears res. */
 void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
 			PGresult *res);
 
