@@ -25,7 +25,7 @@ TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 all: binaries
 
 binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
-	$(BUILD)/overview-tests $(BUILD)/cache-tests
+	$(BUILD)/overview-tests $(BUILD)/cache-tests $(BUILD)/tile-tests
 
 deps:
 	@deploy/install-deps.sh
@@ -69,6 +69,10 @@ $(BUILD)/overview-tests: $(BUILD)/tests/overviews.o $(BUILD)/tests/harness.o $(B
 $(BUILD)/cache-tests: $(BUILD)/tests/cache.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
+
+$(BUILD)/tile-tests: $(BUILD)/tests/tiles.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD):
 	@mkdir -p $@

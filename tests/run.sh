@@ -42,4 +42,6 @@ echo "== integration tests: regional overviews"
 "$build/overview-tests" || status=1
 echo "== integration tests: the response cache"
 "$build/cache-tests" || status=1
+echo "== integration tests: vector tiles and clusters"
+"$build/tile-tests" || status=1
 exit $status
