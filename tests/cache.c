@@ -32,10 +32,8 @@ static void teardown(void)
 
 static struct resp get_on(const struct server *s, const char *path, const char *const *headers)
 {
-	char url[2048];
-	snprintf(url, sizeof(url), "%s%s", s->url, path);
 	struct resp r;
-	ck_assert(http_do("GET", url, headers, &r) == 0);
+	ck_assert(http_get_with(s, path, headers, &r) == 0);
 	return r;
 }
 
@@ -184,13 +182,6 @@ START_TEST(what_is_never_served_from_the_cache)
 }
 END_TEST
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Renames a published initiative in the database and returns the seconds until the service
  * shows the new name (or a large number when it never does within 3 s). */
 static double seconds_until_renamed(long id, const char *name)
@@ -203,14 +194,14 @@ static double seconds_until_renamed(long id, const char *name)
 	ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
 	PQfinish(db);
-	double t0 = now_s();
+	double t0 = monotonic_s();
 	for (;;) {
 		struct resp r = get(path, NULL);
 		ck_assert_int_eq(r.status, 200);
 		const char *got = json_string_value(json_object_get(json_object_get(r.json, "properties"), "name"));
 		int seen = got && strcmp(got, name) == 0;
 		resp_free(&r);
-		double dt = now_s() - t0;
+		double dt = monotonic_s() - t0;
 		if (seen || dt > 3)
 			return seen ? dt : 99;
 		usleep(20 * 1000);

@@ -158,11 +158,23 @@ int http_body_do(const char *method, const char *url, const char *const *headers
 	return rc == CURLE_OK ? 0 : -1;
 }
 
-int http_get(const struct server *s, const char *path, struct resp *out)
+int http_get_with(const struct server *s, const char *path, const char *const *headers, struct resp *out)
 {
 	char url[16384];
 	snprintf(url, sizeof(url), "%s%s", strncmp(path, "http", 4) == 0 ? "" : s->url, path);
-	return http_do("GET", url, NULL, out);
+	return http_do("GET", url, headers, out);
+}
+
+int http_get(const struct server *s, const char *path, struct resp *out)
+{
+	return http_get_with(s, path, NULL, out);
+}
+
+double monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void resp_free(struct resp *r)

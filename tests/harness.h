@@ -32,6 +32,10 @@ struct resp {
 /* GET (or another method) of url (absolute, or a path on s). Extra headers "Name: value". */
 int http_do(const char *method, const char *url, const char *const *headers, struct resp *out);
 int http_get(const struct server *s, const char *path, struct resp *out);
+/* The same with extra headers "Name: value" (NULL-terminated, may be NULL). */
+int http_get_with(const struct server *s, const char *path, const char *const *headers, struct resp *out);
+/* Seconds on the monotonic clock, for "within a second" checks. */
+double monotonic_s(void);
 /* A request with a body (NULL: none). */
 int http_body_do(const char *method, const char *url, const char *const *headers, const char *body,
 		 struct resp *out);
