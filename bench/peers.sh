@@ -143,8 +143,9 @@ end_pids() { # pids: TERM, up to 3 s to go, then KILL (idle mapserv processes wa
   [ $# -eq 0 ] && return 0
   kill "$@" 2>/dev/null || true
   for t in $(seq 30); do
-    left=0; for p; do alive "$p" && left=1; done
-    [ "$left" = 0 ] && return 0
+    # one ps for all: a process still there and not a zombie
+    left=$(ps -o stat= -p "$(IFS=,; echo "$*")" 2>/dev/null | grep -vc '^Z' || true)
+    [ "${left:-0}" = 0 ] && return 0
     sleep 0.1
   done
   kill -KILL "$@" 2>/dev/null || true
@@ -291,6 +292,20 @@ fi
 set -a; . "var/$name.env"; set +a
 q() { psql -XAtqc "$1"; }
 
+# After a run: wait until the database has no statement of the servers left running (MapServer's
+# slow queries outlive the run and the mapserv process that sent them); after 15 s cancel them.
+settle_db() {
+  local t n sql="select count(*) from pg_stat_activity where backend_type = 'client backend' and state = 'active' and pid <> pg_backend_pid() and usename like 'routekaart%'"
+  for t in $(seq 150); do
+    n=$(q "$sql"); [ "$n" = 0 ] && return 0
+    sleep 0.1
+  done
+  note "cancelling $n statements still running after the run"
+  q "select count(pg_cancel_backend(pid)) from pg_stat_activity where backend_type = 'client backend' and state = 'active' and pid <> pg_backend_pid() and usename like 'routekaart%'" >/dev/null
+  for t in $(seq 100); do [ "$(q "$sql")" = 0 ] && return 0; sleep 0.1; done
+  return 0
+}
+
 # --- the report --------------------------------------------------------------------------------
 mkdir -p "var/$name/results"
 report="$top/var/$name/results/peers-$(date -u +%Y%m%d-%H%M%S).md"
@@ -303,7 +318,7 @@ say "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($cpu), $(awk '/MemTotal/ 
 say "routekaartd $rev; $(nginx -v 2>&1 | sed 's/^nginx version: //'); MapServer $(mapserv -v | awk '{print $3}'); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'); PostgreSQL $(q 'show server_version' | awk '{print $1}') + PostGIS $(q 'select extversion from pg_extension where extname = $$postgis$$')."
 say "wrk: $threads threads, keep-alive, ${duration} s per run, timeout ${wrk_timeout} s, Accept: application/geo+json (tiles: */*); gzip = with Accept-Encoding: gzip."
 say "Servers: rk-cache = routekaartd (response cache on); rk-nocache = routekaartd CACHE_MAX_BYTES=0; mapserver = MapServer OGC API, mapserv FastCGI processes (spawn-fcgi; ${ms_procs:-as many as the connections of the run}) behind nginx (1 worker, fastcgi_keep_conn, upstream keepalive = processes, gzip level 6); nginx = nginx (worker_processes $nginx_workers, sendfile off, output_buffers 2 1m) serving routekaartd's bytes as static files (gzip_static). Access logs off everywhere."
-say "RSS = peak resident set (VmHWM, reset before each run) of the server's processes, summed (mapserver: the mapserv processes and the nginx worker in front; nginx: its workers); PSS = the largest sum of proportional set sizes sampled each second (shared library pages counted once)."
+say "requests = completed in the run (a request still unanswered when the run ends counts nowhere: wrk only counts a timeout once it is older than the timeout); after each run the script waits until the database is idle, and cancels what is still running after 15 s (MapServer). RSS = peak resident set (VmHWM, reset before each run) of the server's processes, summed (mapserver: the mapserv processes and the nginx worker in front; nginx: its workers); PSS = the largest sum of proportional set sizes sampled each second (shared library pages counted once)."
 say ""
 
 # --- per size ----------------------------------------------------------------------------------
@@ -436,9 +451,9 @@ run_size() {
   say ""
 
   # The runs.
-  say "| request | server | enc | conns | req/s | p50 ms | p99 ms | non-2xx/3xx | socket errors | peak RSS MiB | peak PSS MiB |"
-  say "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|"
-  local enc c out rps p50 p99 non2xx sockerr pids rss pss hdrs label want
+  say "| request | server | enc | conns | requests | req/s | p50 ms | p99 ms | non-2xx/3xx | socket errors | peak RSS MiB | peak PSS MiB |"
+  say "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+  local nreq enc c out rps p50 p99 non2xx sockerr pids rss pss hdrs label want
   for r in $requests; do
     for s in $servers; do
       [ "$s" = mapserver ] && [ "$r" = tile ] && continue
@@ -469,15 +484,17 @@ run_size() {
           rss=$(sum_hwm_mib "${pids[@]}")
           kill "$sampler_pid" 2>/dev/null || true; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""
           pss=$(awk '{printf "%.1f", $1 / 1024}' "$tmp/pss")
-          rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+          settle_db
+          rps=$(awk '/^Requests\/sec:/ {printf ($2 >= 100 ? "%.0f" : "%.1f"), $2}' <<<"$out")
+          nreq=$(awk '/requests in/ {print $1}' <<<"$out")
           p50=$(awk '$1 == "50%" {print $2}' <<<"$out"); p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
           non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
           sockerr=$(awk '/Socket errors:/ {gsub(",", ""); t = $4 + $6 + $8 + $10; if (t) printf "%d (c%d r%d w%d t%d)", t, $4, $6, $8, $10}' <<<"$out")
           if [ -z "$rps" ]; then
             note "wrk failed: $(tail -2 <<<"$out")"; rps=0
           fi
-          p50=$([ -n "$p50" ] && to_ms "$p50" || echo -); p99=$([ -n "$p99" ] && to_ms "$p99" || echo -)
-          say "| $(req_label "$r") | $label | $enc | $c | $rps | $p50 | $p99 | ${non2xx:-0} | ${sockerr:-0} | $rss | $pss |"
+          if [ "${nreq:-0}" = 0 ]; then p50=- p99=-; else p50=$(to_ms "$p50"); p99=$(to_ms "$p99"); fi
+          say "| $(req_label "$r") | $label | $enc | $c | ${nreq:-0} | $rps | $p50 | $p99 | ${non2xx:-0} | ${sockerr:-0} | $rss | $pss |"
           printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$r" "$s" "$enc" "$c" "$rps" >> "$results"
         done
       done
@@ -495,10 +512,12 @@ run_size() {
         say "$(awk -F'\t' -v size="$size" -v r="$r" -v enc="$enc" -v c="$c" -v label="$(req_label "$r")" '
           $1 == size && $2 == r && $4 == enc && $5 == c { v[$3] = $6 }
           function ratio(a, b) { return (a in v && b in v && v[b] > 0) ? v[a] / v[b] : -1 }
+          function inf(a, b) { return a in v && b in v && v[b] == 0 && v[a] > 0 }
           END {
             a = ratio("rk-cache", "nginx"); b = ratio("rk-nocache", "mapserver")
             fa = a < 0 ? "n/a" : sprintf("%.2f", a); ta = a < 0 ? "" : (a >= 0.7 ? "ok" : "below 0.7")
-            fb = b < 0 ? "n/a" : sprintf("%.1f", b)
+            fb = b < 0 ? (inf("rk-nocache", "mapserver") ? "inf (0 req/s)" : "n/a") : sprintf("%.1f", b)
+            if (b < 0 && inf("rk-nocache", "mapserver")) b = 1e9
             tb = (b < 0 || (r != "bbox" && r != "feature")) ? "" : (b >= 10 ? "ok" : "below 10")
             printf "| %s | %s | %s | %s | %s | %s | %s |", label, enc, c, fa, ta, fb, tb
           }' "$results")"
