@@ -186,9 +186,7 @@ void clusters_get(struct request *r)
 	if (!res)
 		return;
 	if (!PQgetisnull(res, 0, 0)) {
-		char message[200];
-		snprintf(message, sizeof(message), "no region has the code %.120s", PQgetvalue(res, 0, 0));
-		http_problem_param(r, "region", "unknown_region", message);
+		resource_unknown_regions(r, PQgetvalue(res, 0, 0));
 		PQclear(res);
 		return;
 	}
@@ -204,13 +202,5 @@ void clusters_get(struct request *r)
 	rc |= buf_append(&b, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
 	rc |= buf_puts(&b, "]}");
 	PQclear(res);
-	if (rc) {
-		buf_release(&b);
-		http_problem(r, 500, "internal-error", "the response could not be built");
-		return;
-	}
-	size_t len;
-	char *body = buf_detach(&b, &len);
-	http_ok(r, MEDIA_GEOJSON, body, len);
-	http_etag_ignore(r, when_off, strlen(when));
+	resource_send_geojson(r, &b, rc, when_off, strlen(when));
 }

@@ -145,15 +145,27 @@ static void send_features(struct request *r, const struct collection *c, const s
 	rc |= buf_append(&b, features, features_len);
 	rc |= buf_puts(&b, "]}");
 	buf_release(&q);
+	resource_send_geojson(r, &b, rc, when_off, strlen(when));
+}
+
+void resource_send_geojson(struct request *r, struct buf *b, int rc, size_t when_off, size_t when_len)
+{
 	if (rc) {
-		buf_release(&b);
+		buf_release(b);
 		http_problem(r, 500, "internal-error", "the response could not be built");
 		return;
 	}
 	size_t len;
-	char *body = buf_detach(&b, &len);
+	char *body = buf_detach(b, &len);
 	http_ok(r, MEDIA_GEOJSON, body, len);
-	http_etag_ignore(r, when_off, strlen(when));
+	http_etag_ignore(r, when_off, when_len);
+}
+
+void resource_unknown_regions(struct request *r, const char *codes)
+{
+	char message[200];
+	snprintf(message, sizeof(message), "no region has the code %.120s", codes);
+	http_problem_param(r, "region", "unknown_region", message);
 }
 
 static void send_feature(struct request *r, const struct collection *c, const char *id,
@@ -194,9 +206,7 @@ void resource_send_page(struct request *r, const struct collection *c, const str
 			PGresult *res)
 {
 	if (!PQgetisnull(res, 0, 0)) {
-		char message[200];
-		snprintf(message, sizeof(message), "no region has the code %.120s", PQgetvalue(res, 0, 0));
-		http_problem_param(r, "region", "unknown_region", message);
+		resource_unknown_regions(r, PQgetvalue(res, 0, 0));
 	} else {
 		struct page pg = {
 			.matched = strtol(PQgetvalue(res, 0, 1), NULL, 10),

@@ -71,6 +71,13 @@ const char *resource_bbox_param(const struct pvalue *bbox, char *dst);
 void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
 			PGresult *res);
 
+/* Answers 400 unknown_region naming the region codes (comma-separated) that name no region. */
+void resource_unknown_regions(struct request *r, const char *codes);
+
+/* Answers with the GeoJSON document in b (a 500 when rc, the result of building it, is not 0);
+ * the ETag ignores the generation time at [when_off, when_off + when_len). Takes b over. */
+void resource_send_geojson(struct request *r, struct buf *b, int rc, size_t when_off, size_t when_len);
+
 /* Answers with the one Feature that sql renders (params include the id), with self and collection
  * links, or 404 "there is no <what> ..." when id is not well-formed (valid = 0) or not found. */
 void resource_send_one(struct request *r, const struct collection *c, const char *id, int valid,
