@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages routekaart needs to build, run and test, when any is missing.
-# Uses sudo when not run as root. Quiet when everything is present.
+# Installs the Debian packages routekaart needs to build and run, when any is missing; with --test
+# also what the tests need beyond that (Chromium for the browser tests). Node.js and npm come from
+# Debian when the machine has none. Uses sudo when not run as root. Quiet when everything is present.
 set -euo pipefail
 
 packages=(
@@ -10,7 +11,11 @@ packages=(
   check libsubunit-dev zlib1g-dev nettle-dev libxlsxwriter-dev
   python3 python3-yaml curl ca-certificates
 )
-if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
+test_packages=(chromium fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then packages=("${test_packages[@]}"); shift; fi
+if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}" "${test_packages[@]}"; exit 0; fi
+# a Node.js of its own (e.g. from NodeSource) is used as it is
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

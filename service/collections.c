@@ -8,6 +8,7 @@
 #include "handlers.h"
 #include "openapi_doc.h"
 #include "resource.h"
+#include "web.h"
 #include "banned.h"
 
 #define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -39,10 +40,32 @@ static json_t *link(const struct request *r, const char *path, const char *rel, 
 	return l;
 }
 
+/* The landing page: JSON for API clients; the map for browsers (Accept: text/html, or f=html),
+ * when this server serves the website. */
 void landing_get(struct request *r)
 {
-	if (resource_json_only(r) < 0)
+	static const char *const formats[] = {"json", "html", NULL};
+	static const char *const media[] = {MEDIA_JSON, "text/html", NULL};
+	static const struct pspec specs[] = {{"f", PT_ENUM, 0, 0, formats, NULL, NULL, 0, 0}};
+	struct pvalue v[1];
+	struct perrors errs;
+	if (query_validate(&r->target, specs, 1, v, &errs)) {
+		http_problem_params(r, &errs);
 		return;
+	}
+	/* without a website, only JSON is on offer */
+	const char *const json_only[] = {MEDIA_JSON, NULL};
+	int fmt = http_negotiate(r, &v[0], formats, r->app->web ? media : json_only);
+	if (fmt < 0)
+		return;
+	if (fmt == 1 && !r->app->web) {
+		http_problem(r, 406, "not-acceptable", "this server does not serve the website: only JSON");
+		return;
+	}
+	if (fmt == 1) {
+		http_send_web(r, WEB_PAGE, "index.html");
+		return;
+	}
 	json_t *links = json_array();
 	json_array_append_new(links, link(r, "/", "self", MEDIA_JSON, "this document"));
 	json_array_append_new(links, link(r, "/api", "service-desc", MEDIA_OAS_JSON, "the API definition (OpenAPI 3.0, JSON)"));

@@ -80,6 +80,8 @@ int config_load(struct config *cfg, char *err, unsigned long errlen)
 	cfg->database_read_url = str_or("DATABASE_READ_URL", "dbname=routekaart user=routekaart_web");
 	cfg->listen = str_or("LISTEN", "127.0.0.1");
 	cfg->public_base_url = str_or("PUBLIC_BASE_URL", NULL);
+	cfg->web_root = str_or("WEB_ROOT", NULL);
+	cfg->web_background_url = str_or("WEB_BACKGROUND_URL", NULL);
 	cfg->log_level = str_or("LOG_LEVEL", "info");
 	if (strcmp(cfg->log_level, "info") != 0 && strcmp(cfg->log_level, "error") != 0) {
 		snprintf(err, errlen, "LOG_LEVEL must be info or error, not '%s'", cfg->log_level);

@@ -11,6 +11,8 @@ struct config {
 	const char *listen;        /* address to bind */
 	int port;                  /* 0 = any free port */
 	const char *public_base_url; /* base of absolute links; NULL = from the Host header */
+	const char *web_root;      /* the built website (make: build/web); NULL = no website */
+	const char *web_background_url; /* tile URL template of a background map; NULL = none */
 	int threads;               /* MHD worker threads */
 	int max_connections;
 	int max_connections_per_ip;

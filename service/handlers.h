@@ -5,6 +5,8 @@
 struct request;
 
 void landing_get(struct request *r);
+void form_page_get(struct request *r);
+void asset_get(struct request *r);
 void api_get(struct request *r);
 void conformance_get(struct request *r);
 void collections_get(struct request *r);

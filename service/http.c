@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "web.h"
 #include "banned.h"
 
 /* Bytes of an unexpected request body read (and discarded) before answering 413. */
@@ -422,9 +423,27 @@ static int accepts_gzip(struct MHD_Connection *conn)
 #define GZIP_MIN_BYTES 1024
 #define GZIP_MAX_BYTES ((size_t)1 << 30)
 
+void http_send_web(struct request *r, int kind, const char *name)
+{
+	unsigned status;
+	size_t len;
+	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *resp = web_response(r->app->web, (enum web_kind)kind, name, accepts_gzip(r->conn), inm,
+						 &status, &len);
+	if (!resp) {
+		http_problem(r, 404, "not-found", r->app->web ? "there is no such file" : "this server does not serve the website");
+		return;
+	}
+	http_respond(r, status, NULL, NULL, 0);
+	r->resp.ready = resp;
+	r->resp.len = len;
+}
+
 static enum MHD_Result queue(struct request *r)
 {
 	struct response *rs = &r->resp;
+	if (rs->ready) /* shared by every request: its headers are complete and never touched here */
+		return MHD_queue_response(r->conn, rs->status, rs->ready);
 	char etag[64] = "";
 	int gz = 0;
 	if (rs->status == 200 && rs->cache_control[0]) {

@@ -15,6 +15,8 @@
 
 struct ratelimit;
 struct cache;
+struct web;
+struct MHD_Response;
 
 struct app {
 	const struct config *cfg;
@@ -22,6 +24,7 @@ struct app {
 	struct db_pool *write_pool;  /* submissions, moderation, keys: the role that may write */
 	struct ratelimit *writes;    /* per-address limit on writes */
 	struct cache *cache;         /* public responses ready to send */
+	struct web *web;             /* the website's files; NULL when WEB_ROOT is not set */
 };
 
 struct response {
@@ -37,6 +40,7 @@ struct response {
 	int www_authenticate;      /* 401: ask for a bearer secret */
 	char location[384];        /* 201: Location header */
 	char disposition[192];     /* Content-Disposition of a download */
+	struct MHD_Response *ready; /* a response made beforehand with all its headers (borrowed) */
 };
 
 /* One request, from the first byte of its head to the completed callback that frees it. */
@@ -79,6 +83,9 @@ void http_problem_params(struct request *r, const struct perrors *errs);
 /* The same for one parameter at fault. */
 void http_problem_param(struct request *r, const char *parameter, const char *code, const char *message);
 void http_problem_db(struct request *r, const struct db_error *e);
+
+/* A file of the website (web.h): a page such as "index.html" or an asset; 404 when there is none. */
+void http_send_web(struct request *r, int kind, const char *name);
 
 /* Content negotiation: the index in types[] of the best match for the Accept header (the first
  * type when there is no Accept header), or -1. Pure; exposed for tests. */

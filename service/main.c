@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "web.h"
 #include "banned.h"
 
 #define VERSION "0.1.0"
@@ -19,7 +20,7 @@
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	char err[256];
+	char err[512];
 	int keys_cmd = argc > 1 && strcmp(argv[1], "keys") == 0;
 	for (int i = 1; i < argc && !keys_cmd; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -50,6 +51,16 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The website is read once, before anything else is started: a missing or broken build stops
+	 * the server here, with the reason. */
+	struct web *web = NULL;
+	if (cfg.web_root) {
+		web = web_load(cfg.web_root, cfg.web_background_url, err, sizeof(err));
+		if (!web) {
+			fprintf(stderr, "routekaartd: %s\n", err);
+			return 1;
+		}
+	}
 	struct db_pool *pool = db_pool_new(cfg.database_read_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
 					   cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
 	struct db_pool *write_pool = db_pool_new(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
@@ -69,7 +80,7 @@ int main(int argc, char **argv)
 	else
 		log_error("database not reachable at start; serving 503 until it is", derr.message);
 
-	struct app app = {.cfg = &cfg, .pool = pool, .write_pool = write_pool, .writes = writes, .cache = cache};
+	struct app app = {.cfg = &cfg, .pool = pool, .write_pool = write_pool, .writes = writes, .cache = cache, .web = web};
 	int port = 0;
 	struct http_server *server = http_start(&app, &port, err, sizeof(err));
 	if (!server) {
@@ -78,6 +89,7 @@ int main(int argc, char **argv)
 		db_pool_free(write_pool);
 		ratelimit_free(writes);
 		cache_free(cache);
+		web_free(web);
 		auth_shutdown();
 		return 1;
 	}
@@ -93,6 +105,7 @@ int main(int argc, char **argv)
 	db_pool_free(pool);
 	db_pool_free(write_pool);
 	ratelimit_free(writes);
+	web_free(web);
 	auth_shutdown();
 	log_info("stopped", NULL, NULL);
 	return 0;

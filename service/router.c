@@ -8,6 +8,8 @@
 
 static const struct route routes[] = {
 	{"GET", "/", landing_get, 0},
+	{"GET", "/aanmelden", form_page_get, 0},
+	{"GET", "/assets/{asset}", asset_get, 0},
 	{"GET", "/api", api_get, 0},
 	{"GET", "/conformance", conformance_get, 0},
 	{"GET", "/collections", collections_get, 0},

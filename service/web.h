@@ -1,0 +1,31 @@
+/* The website (the map and the submission form): the built files of WEB_ROOT, read once at start
+ * into memory and served from there. Only the files read at start exist for a request: a request
+ * path is looked up by name, never joined to a directory, so no path can reach outside the site
+ * (no "..", no encoded slash, no symbolic link is ever followed). */
+#ifndef RK_WEB_H
+#define RK_WEB_H
+
+#include <stddef.h>
+
+struct web;
+struct MHD_Response;
+
+/* Reads root/ *.html (the pages) and root/assets/ * (content-hashed assets). background_url, when
+ * not NULL, is a tile URL template (https://host/{z}/{x}/{y}.png) written into the pages' meta
+ * tag routekaart-background and allowed by the Content-Security-Policy. NULL and a message in err
+ * on failure. */
+struct web *web_load(const char *root, const char *background_url, char *err, size_t errlen);
+void web_free(struct web *w);
+
+enum web_kind { WEB_PAGE, WEB_ASSET };
+
+/* A ready response for the file `name` (a page such as "index.html", or an asset name): the gzip
+ * variant when gzip_ok and it is smaller, an empty 304 when if_none_match names its ETag. NULL
+ * when there is no such file. The response stays owned by w. */
+struct MHD_Response *web_response(const struct web *w, enum web_kind kind, const char *name, int gzip_ok,
+				  const char *if_none_match, unsigned *status, size_t *len);
+
+/* The Content-Security-Policy of the pages (for tests and for other HTML). */
+const char *web_csp(const struct web *w);
+
+#endif
