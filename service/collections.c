@@ -40,32 +40,35 @@ static json_t *link(const struct request *r, const char *path, const char *rel, 
 	return l;
 }
 
+/* Whether a request for / wants the map: f=html, or no f and an Accept that prefers HTML. */
+static int wants_html(struct request *r)
+{
+	static const char *const media[] = {MEDIA_JSON, "text/html", NULL};
+	const char *f = NULL;
+	for (size_t i = 0; i < r->target.nparams; i++)
+		if (strcmp(r->target.params[i].key, "f") == 0)
+			f = r->target.params[i].value;
+	if (f)
+		return strcmp(f, "html") == 0;
+	const char *accept = http_request_header(r, "Accept");
+	return r->app->web && http_accept_match(accept, media) == 1;
+}
+
 /* The landing page: JSON for API clients; the map for browsers (Accept: text/html, or f=html),
- * when this server serves the website. */
+ * when this server serves the website. The map keeps its view in the query string (the filters
+ * of the items, the selected initiative), which is the page's own business: for HTML every
+ * parameter is accepted. */
 void landing_get(struct request *r)
 {
-	static const char *const formats[] = {"json", "html", NULL};
-	static const char *const media[] = {MEDIA_JSON, "text/html", NULL};
-	static const struct pspec specs[] = {{"f", PT_ENUM, 0, 0, formats, NULL, NULL, 0, 0}};
-	struct pvalue v[1];
-	struct perrors errs;
-	if (query_validate(&r->target, specs, 1, v, &errs)) {
-		http_problem_params(r, &errs);
+	if (wants_html(r)) {
+		if (r->app->web)
+			http_send_web(r, WEB_PAGE, "index.html");
+		else
+			http_problem(r, 406, "not-acceptable", "this server does not serve the website: only JSON");
 		return;
 	}
-	/* without a website, only JSON is on offer */
-	const char *const json_only[] = {MEDIA_JSON, NULL};
-	int fmt = http_negotiate(r, &v[0], formats, r->app->web ? media : json_only);
-	if (fmt < 0)
+	if (resource_json_only(r) < 0)
 		return;
-	if (fmt == 1 && !r->app->web) {
-		http_problem(r, 406, "not-acceptable", "this server does not serve the website: only JSON");
-		return;
-	}
-	if (fmt == 1) {
-		http_send_web(r, WEB_PAGE, "index.html");
-		return;
-	}
 	json_t *links = json_array();
 	json_array_append_new(links, link(r, "/", "self", MEDIA_JSON, "this document"));
 	json_array_append_new(links, link(r, "/api", "service-desc", MEDIA_OAS_JSON, "the API definition (OpenAPI 3.0, JSON)"));

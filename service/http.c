@@ -423,6 +423,11 @@ static int accepts_gzip(struct MHD_Connection *conn)
 #define GZIP_MIN_BYTES 1024
 #define GZIP_MAX_BYTES ((size_t)1 << 30)
 
+const char *http_request_header(const struct request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 void http_send_web(struct request *r, int kind, const char *name)
 {
 	unsigned status;
@@ -511,7 +516,7 @@ static enum MHD_Result queue(struct request *r)
 static int answer_from_cache(struct request *r, int allow_stale, int just_stored, enum MHD_Result *ret)
 {
 	struct cache *c = r->app->cache;
-	if (!cache_enabled(c) || !r->parsed || !r->route)
+	if (!cache_enabled(c) || !r->parsed || !r->route || r->route->static_file)
 		return 0;
 	if (!r->cache_keyed) {
 		if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)

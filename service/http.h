@@ -84,6 +84,9 @@ void http_problem_params(struct request *r, const struct perrors *errs);
 void http_problem_param(struct request *r, const char *parameter, const char *code, const char *message);
 void http_problem_db(struct request *r, const struct db_error *e);
 
+/* A header of the request, or NULL. */
+const char *http_request_header(const struct request *r, const char *name);
+
 /* A file of the website (web.h): a page such as "index.html" or an asset; 404 when there is none. */
 void http_send_web(struct request *r, int kind, const char *name);
 

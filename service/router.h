@@ -14,6 +14,7 @@ struct route {
 	const char *pattern; /* "/collections/{collectionId}/items": {x} matches one segment */
 	void (*handler)(struct request *);
 	int takes_body; /* a JSON body, read into request.body before the handler runs */
+	int static_file; /* answered from the website's files: the response cache is not asked */
 };
 
 enum router_result {

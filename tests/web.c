@@ -1,0 +1,426 @@
+/* Integration tests of the website's serving: the built site (RK_WEB_ROOT) with every file the
+ * pages refer to, content types, validators and caching, gzip, the Content-Security-Policy, the
+ * landing page for browsers and for API clients, and that no request reaches a file outside the
+ * site: "..", encoded slashes and dots, symbolic links, names that are not files of the site. */
+#include <check.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "harness.h"
+
+#define BROWSER_ACCEPT "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+static struct server srv;     /* serves the real built site */
+static struct server own;     /* serves a site made by the tests, beside a secret file */
+static char own_root[256];
+static char secret_dir[64];
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char secret_text[] = "THE-SECRET-OUTSIDE-THE-SITE";
+
+/* A site in a temporary folder: two pages, an asset, a symbolic link to a file outside the site
+ * (which must never be served), a folder inside assets/, and a secret beside the site. */
+static void make_own_site(void)
+{
+	char tmpl[] = "/tmp/rk-web-XXXXXX";
+	ck_assert(mkdtemp(tmpl) != NULL);
+	snprintf(secret_dir, sizeof(secret_dir), "%s", tmpl);
+	snprintf(own_root, sizeof(own_root), "%s/site", secret_dir);
+	ck_assert(mkdir(own_root, 0755) == 0);
+	char assets[PATH_MAX + 8], sub[PATH_MAX + 16], link[PATH_MAX + 32], secret[PATH_MAX + 16];
+	snprintf(assets, sizeof(assets), "%s/assets", own_root);
+	ck_assert(mkdir(assets, 0755) == 0);
+	snprintf(sub, sizeof(sub), "%s/sub", assets);
+	ck_assert(mkdir(sub, 0755) == 0);
+	write_file(secret_dir, "secret.js", secret_text);
+	write_file(sub, "inner.js", secret_text);
+	snprintf(secret, sizeof(secret), "%s/secret.js", secret_dir);
+	snprintf(link, sizeof(link), "%s/linked.js", assets);
+	ck_assert(symlink(secret, link) == 0);
+	snprintf(link, sizeof(link), "%s/secret.html", own_root);
+	ck_assert(symlink(secret, link) == 0);
+	write_file(own_root, "index.html",
+		   "<!doctype html><html lang=\"nl\"><head><meta name=\"routekaart-background\" content=\"\">"
+		   "<title>kaart</title></head><body>de kaart</body></html>");
+	write_file(own_root, "aanmelden.html", "<!doctype html><title>aanmelden</title><p>formulier</p>");
+	char big[4096];
+	memset(big, 0, sizeof(big));
+	for (size_t i = 0; i + 1 < sizeof(big); i++)
+		big[i] = "abcdefgh;\n"[i % 10];
+	write_file(assets, "app.0123456789ab.js", big);
+	write_file(assets, "style.0123456789ab.css", "body{margin:0}");
+}
+
+static void remove_own_site(void)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", secret_dir);
+	ck_assert(system(cmd) == 0);
+}
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const char *root = getenv("RK_WEB_ROOT");
+	if (!root) {
+		fprintf(stderr, "web: RK_WEB_ROOT (the built site) must be set (tests/run.sh does)\n");
+		exit(EXIT_FAILURE);
+	}
+	char env_root[PATH_MAX + 16];
+	snprintf(env_root, sizeof(env_root), "WEB_ROOT=%s", root);
+	const char *env[] = {env_root, NULL};
+	if (server_start(&srv, env) != 0)
+		exit(EXIT_FAILURE);
+	make_own_site();
+	char own_env[PATH_MAX + 16];
+	snprintf(own_env, sizeof(own_env), "WEB_ROOT=%s", own_root);
+	const char *env2[] = {own_env, "WEB_BACKGROUND_URL=https://tegels.example.nl/{z}/{x}/{y}.png", NULL};
+	if (server_start(&own, env2) != 0)
+		exit(EXIT_FAILURE);
+}
+
+static void teardown(void)
+{
+	int a = server_stop(&srv), b = server_stop(&own);
+	remove_own_site();
+	if (a != 0 || b != 0) {
+		fprintf(stderr, "web: a server did not exit cleanly (see %s, %s)\n", srv.log, own.log);
+		exit(EXIT_FAILURE);
+	}
+}
+
+static struct resp get(const struct server *s, const char *path, const char *const *headers)
+{
+	struct resp r;
+	ck_assert(http_get_with(s, path, headers, &r) == 0);
+	return r;
+}
+
+static char *header_copy(const struct resp *r, const char *name)
+{
+	const char *v = resp_header(r, name);
+	return v ? strdup(v) : NULL;
+}
+
+static size_t gunzip(const char *src, size_t len, char *dst, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	ck_assert(inflateInit2(&z, 15 + 16) == Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)src;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)dst;
+	z.avail_out = (uInt)cap;
+	ck_assert(inflate(&z, Z_FINISH) == Z_STREAM_END);
+	size_t n = z.total_out;
+	inflateEnd(&z);
+	return n;
+}
+
+/* The CSP of a page allows this origin only: every fetch directive is 'self' (or none). */
+static void assert_csp_own_origin(const struct resp *r, const char *also_img)
+{
+	const char *csp = resp_header(r, "Content-Security-Policy");
+	ck_assert_msg(csp != NULL, "a page without a Content-Security-Policy");
+	char *c = strdup(csp);
+	ck_assert_msg(strstr(c, "default-src 'self'") && strstr(c, "script-src 'self';") && strstr(c, "style-src 'self';") &&
+			      strstr(c, "connect-src 'self';") && strstr(c, "object-src 'none'") &&
+			      strstr(c, "frame-ancestors 'none'"),
+		      "CSP: %s", c);
+	ck_assert_msg(!strstr(c, "unsafe-inline") && !strstr(c, "unsafe-eval") && !strstr(c, "*"), "CSP: %s", c);
+	/* no origin other than the one allowed for background images */
+	ck_assert_msg(!strstr(c, "http") || (also_img && strstr(c, also_img) && !strstr(strstr(c, also_img) + 1, "http")),
+		      "CSP names another origin: %s", c);
+	free(c);
+}
+
+/* --- the built site --- */
+
+START_TEST(browser_gets_the_map_api_client_gets_json)
+{
+	const char *browser[] = {BROWSER_ACCEPT, NULL};
+	struct resp r = get(&srv, "/", browser);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
+	ck_assert_msg(strstr(r.body, "<html") && strstr(r.body, "lang=\"nl\""), "not the Dutch map page");
+	ck_assert_msg(strstr(r.body, "/assets/"), "the page refers to no assets");
+	assert_csp_own_origin(&r, NULL);
+	ck_assert_str_eq(resp_header(&r, "X-Content-Type-Options"), "nosniff");
+	ck_assert_str_eq(resp_header(&r, "Cache-Control"), "no-cache");
+	ck_assert_str_eq(resp_header(&r, "Vary"), "Accept, Accept-Encoding");
+	resp_free(&r);
+
+	r = get(&srv, "/?f=html", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
+	resp_free(&r);
+
+	/* a shared view of the map: its filters in the query string are the page's business */
+	r = get(&srv, "/?niveau=3&route_kind=doorlopende_leerroute&q=zorg&id=7&choropleth=gemeente", browser);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
+	resp_free(&r);
+	/* for JSON the landing page still takes only f */
+	r = get(&srv, "/?niveau=3", NULL);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+	resp_free(&r);
+
+	/* no Accept, or JSON asked for: the OGC API landing page */
+	const char *json[] = {"Accept: application/json", NULL};
+	for (int i = 0; i < 2; i++) {
+		r = get(&srv, "/", i ? json : NULL);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/json");
+		ck_assert_ptr_nonnull(json_object_get(r.json, "links"));
+		resp_free(&r);
+	}
+	r = get(&srv, "/?f=pdf", NULL);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+	resp_free(&r);
+}
+END_TEST
+
+/* Every /assets/ reference of both pages is served, with its type and a year of caching. */
+START_TEST(every_referenced_asset_is_served)
+{
+	const char *browser[] = {BROWSER_ACCEPT, NULL};
+	static const char *const pages[] = {"/", "/aanmelden"};
+	int seen_js = 0, seen_css = 0;
+	for (int p = 0; p < 2; p++) {
+		struct resp page = get(&srv, pages[p], browser);
+		ck_assert_int_eq(page.status, 200);
+		ck_assert_str_eq(resp_header(&page, "Content-Type"), "text/html; charset=utf-8");
+		assert_csp_own_origin(&page, NULL);
+		int refs = 0;
+		for (const char *a = page.body; (a = strstr(a, "\"/assets/")) != NULL; a++) {
+			char path[256];
+			size_t n = strcspn(a + 1, "\"");
+			ck_assert(n < sizeof(path));
+			memcpy(path, a + 1, n);
+			path[n] = '\0';
+			struct resp r = get(&srv, path, NULL);
+			ck_assert_msg(r.status == 200, "%s: %ld", path, r.status);
+			const char *ct = resp_header(&r, "Content-Type");
+			if (strstr(path, ".js")) {
+				ck_assert_str_eq(ct, "text/javascript; charset=utf-8");
+				seen_js++;
+			} else if (strstr(path, ".css")) {
+				ck_assert_str_eq(ct, "text/css; charset=utf-8");
+				seen_css++;
+			}
+			ck_assert_str_eq(resp_header(&r, "Cache-Control"), "public, max-age=31536000, immutable");
+			ck_assert_str_eq(resp_header(&r, "X-Content-Type-Options"), "nosniff");
+			ck_assert_ptr_nonnull(resp_header(&r, "ETag"));
+			resp_free(&r);
+			refs++;
+		}
+		ck_assert_msg(refs >= 2, "%s refers to %d assets", pages[p], refs);
+		/* nothing from another origin */
+		ck_assert_msg(!strstr(page.body, "src=\"http") && !strstr(page.body, "href=\"http"),
+			      "%s loads something from another origin", pages[p]);
+		resp_free(&page);
+	}
+	ck_assert(seen_js >= 2 && seen_css >= 1);
+}
+END_TEST
+
+/* --- serving, on a site of the tests' own --- */
+
+START_TEST(validators_gzip_and_caching)
+{
+	struct resp r = get(&own, "/assets/app.0123456789ab.js", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, 4095);
+	ck_assert_ptr_null(resp_header(&r, "Content-Encoding"));
+	ck_assert_ptr_null(resp_header(&r, "Content-Security-Policy")); /* pages only */
+	ck_assert_str_eq(resp_header(&r, "Vary"), "Accept-Encoding");
+	char *etag = header_copy(&r, "ETag");
+	ck_assert_msg(etag && etag[0] == '"', "a strong ETag");
+
+	const char *gzh[] = {"Accept-Encoding: gzip", NULL};
+	struct resp z = get(&own, "/assets/app.0123456789ab.js", gzh);
+	ck_assert_int_eq(z.status, 200);
+	ck_assert_str_eq(resp_header(&z, "Content-Encoding"), "gzip");
+	ck_assert_msg(z.len < r.len / 4, "gzip of 4 KiB of repeats is %zu bytes", z.len);
+	ck_assert_str_ne(resp_header(&z, "ETag"), etag); /* another representation */
+	char out[8192];
+	ck_assert_uint_eq(gunzip(z.body, z.len, out, sizeof(out)), r.len);
+	ck_assert(memcmp(out, r.body, r.len) == 0);
+	char *gz_etag = header_copy(&z, "ETag");
+	resp_free(&z);
+
+	char inm[128];
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	const char *h304[] = {inm, NULL};
+	struct resp nm = get(&own, "/assets/app.0123456789ab.js", h304);
+	ck_assert_int_eq(nm.status, 304);
+	ck_assert_uint_eq(nm.len, 0);
+	ck_assert_str_eq(resp_header(&nm, "ETag"), etag);
+	resp_free(&nm);
+	snprintf(inm, sizeof(inm), "If-None-Match: W/\"nope\", %s", gz_etag);
+	const char *h304gz[] = {inm, "Accept-Encoding: gzip", NULL};
+	nm = get(&own, "/assets/app.0123456789ab.js", h304gz);
+	ck_assert_int_eq(nm.status, 304);
+	resp_free(&nm);
+	const char *other[] = {"If-None-Match: \"something-else\"", NULL};
+	nm = get(&own, "/assets/app.0123456789ab.js", other);
+	ck_assert_int_eq(nm.status, 200);
+	resp_free(&nm);
+
+	/* a small file is not compressed; HEAD has the headers and no body */
+	struct resp css = get(&own, "/assets/style.0123456789ab.css", gzh);
+	ck_assert_int_eq(css.status, 200);
+	ck_assert_str_eq(resp_header(&css, "Content-Type"), "text/css; charset=utf-8");
+	ck_assert_ptr_null(resp_header(&css, "Content-Encoding"));
+	ck_assert_str_eq(css.body, "body{margin:0}");
+	resp_free(&css);
+	struct resp head;
+	char url[128];
+	snprintf(url, sizeof(url), "%s/assets/app.0123456789ab.js", own.url);
+	ck_assert(http_do("HEAD", url, NULL, &head) == 0);
+	ck_assert_int_eq(head.status, 200);
+	ck_assert_uint_eq(head.len, 0);
+	ck_assert_str_eq(resp_header(&head, "ETag"), etag);
+	resp_free(&head);
+	free(etag);
+	free(gz_etag);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(pages_carry_the_background_and_its_origin)
+{
+	const char *browser[] = {BROWSER_ACCEPT, NULL};
+	struct resp r = get(&own, "/", browser);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, "<meta name=\"routekaart-background\" "
+				     "content=\"https://tegels.example.nl/{z}/{x}/{y}.png\">"),
+		      "%s", r.body);
+	assert_csp_own_origin(&r, "https://tegels.example.nl");
+	ck_assert_msg(strstr(resp_header(&r, "Content-Security-Policy"), "img-src 'self' data: https://tegels.example.nl;"),
+		      "the tile server is allowed for images only");
+	ck_assert_str_eq(resp_header(&r, "X-Frame-Options"), "DENY");
+	resp_free(&r);
+	r = get(&own, "/aanmelden", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "<!doctype html><title>aanmelden</title><p>formulier</p>");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(nothing_outside_the_site_is_reachable)
+{
+	static const char *const paths[] = {
+		"/assets/linked.js",                 /* a symbolic link to a file outside */
+		"/assets/sub/inner.js",              /* a folder inside assets/ */
+		"/assets/sub%2Finner.js",            /* the same through an encoded slash */
+		"/assets/sub%2finner.js",
+		"/assets/..%2Fsecret.js",
+		"/assets/..%2F..%2Fsecret.js",
+		"/assets/%2e%2e%2f%2e%2e%2fsecret.js",
+		"/assets/../../secret.js",
+		"/assets/..",
+		"/assets/.",
+		"/assets/%2e%2e",
+		"/assets/",
+		"/assets/index.html",                /* a page is not an asset */
+		"/assets/app.0123456789ab.js%00.png",
+		"/secret.html",
+		"/index.html",
+		"/../secret.js",
+		"/%2e%2e/secret.js",
+		"/aanmelden/../../secret.js",
+		"/assets/%5C..%5Csecret.js",
+		"/assets/....%2F%2Fsecret.js",
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct resp r = get(&own, paths[i], NULL);
+		ck_assert_msg(r.status == 404 || r.status == 400, "%s: %ld", paths[i], r.status);
+		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+		ck_assert_msg(!r.body || !strstr(r.body, secret_text), "%s served the secret", paths[i]);
+		resp_free(&r);
+	}
+	/* and only GET/HEAD */
+	char url[128];
+	snprintf(url, sizeof(url), "%s/assets/app.0123456789ab.js", own.url);
+	struct resp r;
+	ck_assert(http_body_do("PUT", url, NULL, "x", &r) == 0);
+	ck_assert_int_eq(r.status, 405);
+	resp_free(&r);
+}
+END_TEST
+
+/* A server without WEB_ROOT is an API only; a broken WEB_ROOT or background URL stops the start. */
+START_TEST(without_a_site_and_with_a_bad_one)
+{
+	struct server api;
+	ck_assert(server_start(&api, NULL) == 0);
+	const char *browser[] = {BROWSER_ACCEPT, NULL};
+	struct resp r = get(&api, "/", browser);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/json");
+	resp_free(&r);
+	r = get(&api, "/?f=html", NULL);
+	ck_assert_int_eq(r.status, 406);
+	resp_free(&r);
+	r = get(&api, "/aanmelden", NULL);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&api), 0);
+
+	const char *no_root[] = {"WEB_ROOT=/nonexistent/routekaart-site", NULL};
+	ck_assert_int_ne(server_start(&api, no_root), 0);
+	char env_root[PATH_MAX + 16];
+	snprintf(env_root, sizeof(env_root), "WEB_ROOT=%s", own_root);
+	const char *bad_bg[] = {env_root, "WEB_BACKGROUND_URL=javascript:alert(1)//{z}{x}{y}", NULL};
+	ck_assert_int_ne(server_start(&api, bad_bg), 0);
+	const char *quote_bg[] = {env_root, "WEB_BACKGROUND_URL=https://x.example/{z}/{x}/{y}.png\"><script>", NULL};
+	ck_assert_int_ne(server_start(&api, quote_bg), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("web");
+	TCase *t = tcase_create("site");
+	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, browser_gets_the_map_api_client_gets_json);
+	tcase_add_test(t, every_referenced_asset_is_served);
+	tcase_add_test(t, validators_gzip_and_caching);
+	tcase_add_test(t, pages_carry_the_background_and_its_origin);
+	tcase_add_test(t, nothing_outside_the_site_is_reachable);
+	tcase_add_test(t, without_a_site_and_with_a_bad_one);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
