@@ -24,8 +24,8 @@ TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 .PHONY: all binaries deps db run stop test clean distclean
 all: binaries
 
-binaries: $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
-	$(BUILD)/overview-tests $(BUILD)/cache-tests $(BUILD)/tile-tests
+binaries: $(BUILD)/web/index.html $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
+	$(BUILD)/overview-tests $(BUILD)/cache-tests $(BUILD)/tile-tests $(BUILD)/web-tests
 
 deps:
 	@deploy/install-deps.sh
@@ -70,6 +70,10 @@ $(BUILD)/cache-tests: $(BUILD)/tests/cache.o $(BUILD)/tests/harness.o $(BUILD)/b
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
 
+$(BUILD)/web-tests: $(BUILD)/tests/web.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
+
 $(BUILD)/tile-tests: $(BUILD)/tests/tiles.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
@@ -77,18 +81,29 @@ $(BUILD)/tile-tests: $(BUILD)/tests/tiles.o $(BUILD)/tests/harness.o $(BUILD)/bu
 $(BUILD):
 	@mkdir -p $@
 
+# The website: Leaflet and the rest from the npm registry, exactly as web/package-lock.json says;
+# the built site (pages and content-hashed assets) is what routekaartd serves (WEB_ROOT).
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@echo '  NPM web/node_modules'
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BUILD)/web/index.html: web/build.mjs $(wildcard web/src/*) web/node_modules/.package-lock.json | $(BUILD)
+	@node web/build.mjs $(BUILD)/web
+
 # The database of `make run`: created once, kept between runs.
 db: deps
 	@deploy/db-setup.sh pg
 
 run: deps binaries db
-	@deploy/serve.sh $(BUILD)/routekaartd pg $(PORT)
+	@deploy/serve.sh $(BUILD) pg $(PORT)
 
 stop:
 	@deploy/pg.sh stop pg
 	@deploy/pg.sh stop pgtest
 
 test: deps binaries
+	@deploy/install-deps.sh --test
 	@tests/run.sh $(BUILD)
 
 clean:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Serves the map from the embedded database NAME: deploy/serve.sh BINARY NAME PORT
+# Serves the map from the embedded database NAME: deploy/serve.sh BUILD_DIR NAME PORT
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=$1 name=$2 port=$3
+build=$(cd "$1" && pwd) name=$2 port=$3
+bin=$build/routekaartd
 set -a; . "$top/var/$name.env"; set +a
 export DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_app"
 export DATABASE_READ_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_web"
 export PORT=$port
+export WEB_ROOT=${WEB_ROOT:-$build/web}
 echo
 echo "  routekaart is starting: open http://localhost:$port/"
 echo "  the map data:  http://localhost:$port/collections/initiatives/items"

@@ -17,6 +17,8 @@ export RK_SERVER="$build/routekaartd"
 export RK_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_app"
 export RK_TEST_DATABASE_READ_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_web"
 export RK_LOG_DIR="$build/test-logs"
+export RK_WEB_ROOT="$build/web"
+export RK_ARTIFACT_DIR="$build/test-artifacts"
 mkdir -p "$RK_LOG_DIR"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 
@@ -44,4 +46,9 @@ echo "== integration tests: the response cache"
 "$build/cache-tests" || status=1
 echo "== integration tests: vector tiles and clusters"
 "$build/tile-tests" || status=1
+echo "== integration tests: serving the website"
+"$build/web-tests" || status=1
+echo "== browser tests: the map and the submission form in headless Chromium (screenshots: $RK_ARTIFACT_DIR)"
+rm -rf "$RK_ARTIFACT_DIR"
+node --test --test-concurrency=1 tests/browser/*.test.mjs || status=1
 exit $status
