@@ -25,7 +25,8 @@ TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 all: binaries
 
 binaries: $(BUILD)/web/index.html $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
-	$(BUILD)/overview-tests $(BUILD)/cache-tests $(BUILD)/tile-tests $(BUILD)/web-tests
+	$(BUILD)/overview-tests $(BUILD)/cache-tests $(BUILD)/tile-tests $(BUILD)/web-tests \
+	$(BUILD)/fault-tests
 
 deps:
 	@deploy/install-deps.sh
@@ -73,6 +74,10 @@ $(BUILD)/cache-tests: $(BUILD)/tests/cache.o $(BUILD)/tests/harness.o $(BUILD)/b
 $(BUILD)/web-tests: $(BUILD)/tests/web.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
+
+$(BUILD)/fault-tests: $(BUILD)/tests/faults.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
+	@echo '  LD  $@'
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tile-tests: $(BUILD)/tests/tiles.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'

@@ -3,6 +3,7 @@
 #
 #   deploy/pg.sh start NAME     create (first time) and start the cluster var/NAME; prints nothing
 #   deploy/pg.sh stop NAME      stop it (data kept)
+#   deploy/pg.sh crash NAME     stop it at once (-m immediate), as a crash would
 #   deploy/pg.sh destroy NAME   stop it and remove its data
 #   deploy/pg.sh env NAME       print the connection settings (also written to var/NAME.env)
 #
@@ -14,8 +15,8 @@
 # socket lives under /var/tmp or /tmp in a directory named after the checkout, and var/NAME points there.
 set -euo pipefail
 
-cmd=${1:?usage: pg.sh start|stop|destroy|env NAME}
-name=${2:?usage: pg.sh start|stop|destroy|env NAME}
+cmd=${1:?usage: pg.sh start|stop|crash|destroy|env NAME}
+name=${2:?usage: pg.sh start|stop|crash|destroy|env NAME}
 case "$name" in *[!a-z0-9_-]*|"") echo "pg.sh: bad cluster name '$name'" >&2; exit 2 ;; esac
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,6 +106,12 @@ CONF
     [ -e "$home" ] || exit 0
     resolve_home
     if running; then as_owner "$pgbin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null; fi
+    ;;
+  crash)
+    # an immediate stop, as a power cut or an OOM kill would: no checkpoint, recovery at next start
+    [ -e "$home" ] || exit 0
+    resolve_home
+    if running; then as_owner "$pgbin/pg_ctl" -D "$home/data" -m immediate -w stop >/dev/null; fi
     ;;
   destroy)
     [ -e "$home" ] || [ -L "$home" ] || { rm -f "$var/$name.env"; exit 0; }

@@ -48,6 +48,8 @@ static const char *str_or(const char *name, const char *def)
 		 "open connections from one address at most (0 = no limit)"},                      \
 		{"CONNECTION_TIMEOUT", &(cfg)->connection_timeout_s, 30, 1, 3600,                  \
 		 "seconds an idle or slow connection is kept"},                                    \
+		{"SHUTDOWN_GRACE", &(cfg)->shutdown_grace_s, 10, 0, 3600,                          \
+		 "seconds running requests may take to finish after SIGTERM"},                     \
 		{"DB_POOL_SIZE", &(cfg)->db_pool_size, 8, 1, 256, "database connections"},         \
 		{"DB_ACQUIRE_TIMEOUT_MS", &(cfg)->db_acquire_timeout_ms, 2000, 1, 60000,           \
 		 "how long a request waits for a free database connection before 503"},            \

@@ -17,6 +17,7 @@ struct config {
 	int max_connections;
 	int max_connections_per_ip;
 	int connection_timeout_s;
+	int shutdown_grace_s;        /* SIGTERM: how long running requests may take to finish */
 	int db_pool_size;
 	int db_acquire_timeout_ms;
 	int db_statement_timeout_ms;

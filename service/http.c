@@ -27,6 +27,9 @@ struct http_server {
 	const struct app *app;
 };
 
+/* Requests begun and not yet completed, for draining at shutdown. */
+static _Atomic long in_flight;
+
 /* --- problems --- */
 
 struct problem_kind {
@@ -291,6 +294,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		return NULL;
 	r->app = app;
 	r->conn = conn;
+	in_flight++;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->raw_len = strlen(uri);
 	/* keep at most one byte past the limit: enough to know it was too long */
@@ -486,11 +490,15 @@ static enum MHD_Result queue(struct request *r)
 	if (gz)
 		add_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	add_header(resp, "X-Content-Type-Options", "nosniff");
-	add_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+	/* Public data may be read by any web page; the submission and moderation API only by our own
+	 * pages (same origin), so a page elsewhere cannot use a token or key a browser holds. */
+	int cors = !r->parsed || router_path_is_public(&r->target);
+	if (cors)
+		add_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 	if (rs->allow[0]) {
 		add_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
-		if (rs->status == 204) {
-			add_header(resp, "Access-Control-Allow-Methods", rs->allow);
+		if (rs->status == 204 && cors) {
+			add_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
 			add_header(resp, "Access-Control-Allow-Headers", "Accept, Accept-Language, If-None-Match");
 			add_header(resp, "Access-Control-Max-Age", "86400");
 		}
@@ -673,6 +681,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	target_release(&r->target);
 	free(r);
 	*req_cls = NULL;
+	in_flight--;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -741,10 +750,26 @@ void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	/* Stop accepting first; running requests finish while the daemon stops. */
+	/* Stop accepting first (new connections are refused), let the requests that have begun
+	 * finish, up to the grace period, then close what is left (idle keep-alive connections). */
 	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-	MHD_stop_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (in_flight <= 0 || waited >= (double)s->app->cfg->shutdown_grace_s)
+			break;
+		struct timespec tick = {0, 20 * 1000 * 1000};
+		nanosleep(&tick, NULL);
+	}
+	if (in_flight > 0) {
+		char n[32];
+		snprintf(n, sizeof(n), "%ld", (long)in_flight);
+		log_error("stopping: requests still running after the grace period are cut off", n);
+	}
+	MHD_stop_daemon(s->daemon);
 	free(s);
 }

@@ -46,6 +46,15 @@ static const struct route routes[] = {
 	{"GET", "/overviews/{regionType}/{code}/contacts", region_contacts_get, 0, 0},
 };
 
+int router_path_is_public(const struct target *t)
+{
+	if (t->nseg == 0)
+		return 1;
+	if (strcmp(t->seg[0], "admin") == 0 || strcmp(t->seg[0], "submissions") == 0)
+		return 0;
+	return !(strcmp(t->seg[0], "overviews") == 0 && strcmp(t->seg[t->nseg - 1], "contacts") == 0);
+}
+
 const struct route *router_routes(size_t *n)
 {
 	*n = sizeof(routes) / sizeof(routes[0]);

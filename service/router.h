@@ -24,6 +24,10 @@ enum router_result {
 	ROUTER_OPTIONS, /* an OPTIONS request for an existing path: answer with Allow */
 };
 
+/* Whether a path is public data that any web page may read (CORS open): not the submission API
+ * (edit tokens), not moderation (keys), not the contact persons of an overview. */
+int router_path_is_public(const struct target *t);
+
 /* The route table (static storage). */
 const struct route *router_routes(size_t *n);
 

@@ -48,6 +48,8 @@ echo "== integration tests: vector tiles and clusters"
 "$build/tile-tests" || status=1
 echo "== integration tests: serving the website"
 "$build/web-tests" || status=1
+echo "== fault tests: the database stopped and crashed under load, SIGTERM, slow clients, CORS"
+"$build/fault-tests" || status=1
 echo "== browser tests: the map and the submission form in headless Chromium (screenshots: $RK_ARTIFACT_DIR)"
 rm -rf "$RK_ARTIFACT_DIR"
 node --test --test-concurrency=1 tests/browser/*.test.mjs || status=1

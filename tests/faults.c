@@ -1,0 +1,480 @@
+/* Fault tests against the real cluster: PostgreSQL stopped under a read load, killed (-m immediate)
+ * under a submission load, SIGTERM with a request in flight, idle and slow connections by the
+ * hundred and oversized heads; and which responses are open to other origins (CORS). */
+#define _GNU_SOURCE /* strcasestr */
+#include <arpa/inet.h>
+#include <check.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static void sleep_s(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	nanosleep(&ts, NULL);
+}
+
+static void pg(const char *action)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' %s pgtest", getenv("RK_TOP"), action);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+}
+
+static int has_header(const struct resp *r, const char *name_colon_value)
+{
+	return r->headers && strcasestr(r->headers, name_colon_value) != NULL;
+}
+
+/* --- PostgreSQL stopped during a read load --- */
+
+struct read_load {
+	const struct server *s;
+	atomic_int stop;
+	atomic_long cached_ok, cached_bad;     /* a URL the cache holds: 200 throughout */
+	atomic_long fresh_ok, fresh_503, fresh_bad; /* never cached: 200, or 503 + Retry-After */
+	atomic_long counter;
+	char bad[256];
+};
+
+static void *read_worker(void *arg)
+{
+	struct read_load *L = arg;
+	while (!L->stop) {
+		long n = L->counter++;
+		char path[128];
+		int cached = n % 2 == 0;
+		if (cached)
+			snprintf(path, sizeof(path), "/collections/initiatives/items?limit=3");
+		else /* a new URL every time: never in the cache */
+			snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%ld", n);
+		struct resp r;
+		int rc = http_get(L->s, path, &r);
+		if (cached) {
+			if (rc == 0 && r.status == 200)
+				L->cached_ok++;
+			else
+				L->cached_bad++;
+		} else if (rc == 0 && r.status == 200) {
+			L->fresh_ok++;
+		} else if (rc == 0 && r.status == 503 && has_header(&r, "Retry-After:") &&
+			   has_header(&r, "application/problem+json")) {
+			L->fresh_503++;
+		} else {
+			L->fresh_bad++;
+			snprintf(L->bad, sizeof(L->bad), "%s: rc %d status %ld", path, rc, rc == 0 ? r.status : 0L);
+		}
+		if (rc == 0)
+			resp_free(&r);
+	}
+	return NULL;
+}
+
+START_TEST(reads_through_a_database_stop)
+{
+	struct server s;
+	ck_assert(server_start(&s, NULL) == 0);
+	struct resp r;
+	ck_assert(http_get(&s, "/collections/initiatives/items?limit=3", &r) == 0 && r.status == 200);
+	resp_free(&r);
+
+	struct read_load L = {.s = &s};
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, read_worker, &L);
+	sleep_s(0.5);
+	long ok_before = L.fresh_ok;
+	pg("stop");
+	ck_assert(http_get(&s, "/readyz", &r) == 0);
+	ck_assert_int_eq(r.status, 503);
+	resp_free(&r);
+	sleep_s(1.0);
+	long unavailable = L.fresh_503;
+	pg("start");
+	double t0 = monotonic_s(), recovered = -1;
+	while (monotonic_s() - t0 < 10) {
+		struct resp a, b;
+		int fresh = http_get(&s, "/collections/initiatives/items?limit=1&offset=77777", &a) == 0 && a.status == 200;
+		int ready = http_get(&s, "/readyz", &b) == 0 && b.status == 200;
+		resp_free(&a);
+		resp_free(&b);
+		if (fresh && ready) {
+			recovered = monotonic_s() - t0;
+			break;
+		}
+		sleep_s(0.05);
+	}
+	long ok_at_recovery = L.fresh_ok;
+	sleep_s(0.5);
+	L.stop = 1;
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+
+	ck_assert_msg(recovered >= 0 && recovered <= 2.0, "recovered after %.2f s", recovered);
+	ck_assert_msg(ok_before > 0, "no answers before the stop");
+	ck_assert_msg(unavailable > 0, "no 503 while the database was away");
+	ck_assert_msg(L.fresh_ok > ok_at_recovery, "no answers after the restart");
+	ck_assert_msg(L.cached_bad == 0, "%ld answers for the cached URL were not 200", (long)L.cached_bad);
+	ck_assert_msg(L.fresh_bad == 0, "%ld answers were neither 200 nor 503 problem+json with Retry-After (%s)",
+		      (long)L.fresh_bad, L.bad);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- PostgreSQL killed during a submission load --- */
+
+#define KILL_THREADS 4
+#define KILL_PER_THREAD 40
+
+struct kill_load {
+	const struct server *s;
+	const char *run;
+	json_t *base;
+	int thread;
+	atomic_int *created;
+	long ids[KILL_PER_THREAD];        /* from the 201; 0 when there was none */
+};
+
+static int post_submission(const struct server *s, const json_t *base, const char *run, int t, int i, long *id)
+{
+	json_t *doc = json_deep_copy(base);
+	char name[160], key[160], hdr[200];
+	snprintf(name, sizeof(name), "Crashtest %s %d-%d", run, t, i);
+	snprintf(key, sizeof(key), "crash-%s-%d-%d", run, t, i);
+	json_object_set_new(doc, "name", json_string(name));
+	char *body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+	const char *headers[] = {"Content-Type: application/json", hdr, NULL};
+	char url[160];
+	snprintf(url, sizeof(url), "%s/submissions", s->url);
+	struct resp r;
+	int rc = http_body_do("POST", url, headers, body, &r);
+	free(body);
+	if (rc != 0)
+		return -1;
+	long status = r.status;
+	if (status == 201)
+		*id = (long)json_integer_value(json_object_get(r.json, "id"));
+	resp_free(&r);
+	return (int)status;
+}
+
+static void *kill_worker(void *arg)
+{
+	struct kill_load *K = arg;
+	for (int i = 0; i < KILL_PER_THREAD; i++) {
+		K->ids[i] = 0;
+		if (post_submission(K->s, K->base, K->run, K->thread, i, &K->ids[i]) == 201)
+			(*K->created)++;
+	}
+	return NULL;
+}
+
+START_TEST(submissions_survive_an_immediate_kill)
+{
+	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
+	json_error_t jerr;
+	json_t *base = json_load_file(path, 0, &jerr);
+	ck_assert_ptr_nonnull(base);
+	char run[32];
+	snprintf(run, sizeof(run), "%ld", (long)time(NULL) % 100000000);
+
+	atomic_int created = 0;
+	struct kill_load K[KILL_THREADS];
+	pthread_t th[KILL_THREADS];
+	for (int t = 0; t < KILL_THREADS; t++) {
+		K[t] = (struct kill_load){.s = &s, .run = run, .base = base, .thread = t, .created = &created};
+		pthread_create(&th[t], NULL, kill_worker, &K[t]);
+	}
+	while (created < 10)
+		sleep_s(0.01);
+	pg("crash");
+	sleep_s(0.5);
+	pg("start");
+	for (int t = 0; t < KILL_THREADS; t++)
+		pthread_join(th[t], NULL);
+
+	/* nothing is half there: every initiative of the run has both parties and its contact */
+	char q[1024];
+	snprintf(q, sizeof(q),
+		 "select count(*) from kaart.initiative i where i.name like 'Crashtest %s %%' and "
+		 "((select count(*) from kaart.party p where p.initiative_id = i.id) <> 2 or "
+		 " (select count(*) from kaart.contact_person c where c.initiative_id = i.id) <> 1 or "
+		 " i.status <> 'submitted')",
+		 run);
+	ck_assert_int_eq(sql_long(q), 0);
+	/* every 201 is there, under its name */
+	long acked = 0, failed = 0;
+	for (int t = 0; t < KILL_THREADS; t++)
+		for (int i = 0; i < KILL_PER_THREAD; i++) {
+			if (!K[t].ids[i]) {
+				failed++;
+				continue;
+			}
+			acked++;
+			snprintf(q, sizeof(q), "select count(*) from kaart.initiative where id = %ld and name = 'Crashtest %s %d-%d'",
+				 K[t].ids[i], run, t, i);
+			ck_assert_msg(sql_long(q) == 1, "submission %ld got a 201 and is not in the database", K[t].ids[i]);
+		}
+	ck_assert_msg(failed > 0, "the crash did not interrupt any submission: the test proved nothing");
+	ck_assert_msg(acked >= 10, "only %ld submissions were acknowledged", acked);
+
+	/* the schools retry what failed, with the same key: afterwards each is there exactly once */
+	for (int t = 0; t < KILL_THREADS; t++)
+		for (int i = 0; i < KILL_PER_THREAD; i++) {
+			if (K[t].ids[i])
+				continue;
+			long id = 0;
+			int st = post_submission(&s, base, run, t, i, &id);
+			ck_assert_msg(st == 201, "the retry of %d-%d got %d", t, i, st);
+		}
+	snprintf(q, sizeof(q),
+		 "select count(*) from (select name from kaart.initiative where name like 'Crashtest %s %%' "
+		 "group by name having count(*) = 1) x",
+		 run);
+	ck_assert_int_eq(sql_long(q), KILL_THREADS * KILL_PER_THREAD);
+	snprintf(q, sizeof(q), "select count(*) from kaart.initiative where name like 'Crashtest %s %%'", run);
+	ck_assert_int_eq(sql_long(q), KILL_THREADS * KILL_PER_THREAD);
+	json_decref(base);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- SIGTERM with a request in flight --- */
+
+static int connect_to(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void send_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t k = send(fd, s, n, MSG_NOSIGNAL);
+		ck_assert(k > 0);
+		s += k;
+		n -= (size_t)k;
+	}
+}
+
+START_TEST(sigterm_lets_running_requests_finish)
+{
+	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", "SHUTDOWN_GRACE=10", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
+	json_t *doc = json_load_file(path, 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	json_object_set_new(doc, "name", json_string("Doorlopende leerroute tijdens het stoppen"));
+	char *body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	size_t len = strlen(body);
+
+	/* a submission whose body is half sent when the server is told to stop */
+	int fd = connect_to(s.port);
+	ck_assert(fd >= 0);
+	char head[256];
+	snprintf(head, sizeof(head),
+		 "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		 len);
+	send_all(fd, head, strlen(head));
+	send_all(fd, body, len / 2);
+	sleep_s(0.2);
+	ck_assert(kill(s.pid, SIGTERM) == 0);
+	double t0 = monotonic_s();
+	sleep_s(0.3);
+	/* new connections are refused */
+	int other = connect_to(s.port);
+	ck_assert_msg(other < 0, "a new connection was accepted while stopping");
+	/* the running one completes */
+	send_all(fd, body + len / 2, len - len / 2);
+	char reply[4096];
+	size_t got = 0;
+	for (;;) {
+		ssize_t k = recv(fd, reply + got, sizeof(reply) - 1 - got, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	reply[got] = '\0';
+	close(fd);
+	free(body);
+	ck_assert_msg(strncmp(reply, "HTTP/1.1 201", 12) == 0, "the running request got: %.200s", reply);
+	int st;
+	pid_t w;
+	while ((w = waitpid(s.pid, &st, WNOHANG)) == 0 && monotonic_s() - t0 < 15)
+		sleep_s(0.05);
+	ck_assert_msg(w == s.pid, "the server did not exit within 15 s of SIGTERM");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
+	ck_assert_int_eq(sql_long("select count(*) from kaart.initiative where name = 'Doorlopende leerroute tijdens het stoppen'"), 1);
+	s.pid = 0;
+}
+END_TEST
+
+/* --- many idle and slow connections, oversized heads --- */
+
+START_TEST(idle_and_slow_connections_do_not_starve_others)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	int n = rl.rlim_cur > 1200 ? 900 : (int)rl.rlim_cur - 100;
+	const char *env[] = {"MAX_CONNECTIONS=1024", "MAX_CONNECTIONS_PER_IP=0", "CONNECTION_TIMEOUT=3", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	int *fds = calloc((size_t)n, sizeof(int));
+	int open_ok = 0;
+	for (int i = 0; i < n; i++) {
+		fds[i] = connect_to(s.port);
+		if (fds[i] < 0)
+			continue;
+		open_ok++;
+		/* a third say nothing, a third send half a request line, a third half a head */
+		if (i % 3 == 1)
+			send_all(fds[i], "GET /collections HT", 19);
+		else if (i % 3 == 2)
+			send_all(fds[i], "GET /collections HTTP/1.1\r\nHost: x\r\nX-Slow: ", 44);
+	}
+	ck_assert_int_ge(open_ok, n - 10);
+	/* another client is still served, promptly */
+	for (int i = 0; i < 5; i++) {
+		struct resp r;
+		ck_assert(http_get(&s, "/collections/initiatives/items?limit=2", &r) == 0);
+		ck_assert_int_eq(r.status, 200);
+		resp_free(&r);
+	}
+	/* an oversized head is refused, the server goes on */
+	size_t big = 70000;
+	char *hdr = malloc(big + 16);
+	memcpy(hdr, "X-Big: ", 7);
+	memset(hdr + 7, 'a', big);
+	hdr[7 + big] = '\0';
+	const char *hv[] = {hdr, NULL};
+	struct resp r;
+	int rc = http_get_with(&s, "/collections", hv, &r);
+	ck_assert_msg(rc != 0 || r.status == 431 || r.status == 413 || r.status == 400, "status %ld", r.status);
+	if (rc == 0)
+		resp_free(&r);
+	free(hdr);
+	/* the slow ones are closed by the server after CONNECTION_TIMEOUT */
+	sleep_s(4.5);
+	int closed = 0;
+	for (int i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		struct timeval tv = {1, 0};
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		char c[512];
+		ssize_t k = recv(fds[i], c, sizeof(c), 0);
+		if (k == 0 || (k < 0 && errno == ECONNRESET) || k > 0)
+			closed++;
+		close(fds[i]);
+		if (i > 30 && closed == 0)
+			break;
+	}
+	free(fds);
+	ck_assert_msg(closed >= open_ok - 10, "only %d of %d idle connections were closed by the server", closed, open_ok);
+	ck_assert(http_get(&s, "/collections", &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- CORS: public reads open, the rest not --- */
+
+START_TEST(cors_open_for_public_reads_only)
+{
+	struct server s;
+	ck_assert(server_start(&s, NULL) == 0);
+	static const char *const open_paths[] = {"/", "/collections/initiatives/items?limit=1", "/overviews/provincie", "/codelists"};
+	for (int pass = 0; pass < 2; pass++) /* the second time from the cache */
+		for (size_t i = 0; i < sizeof(open_paths) / sizeof(open_paths[0]); i++) {
+			struct resp r;
+			ck_assert(http_get(&s, open_paths[i], &r) == 0);
+			ck_assert_int_eq(r.status, 200);
+			ck_assert_msg(has_header(&r, "Access-Control-Allow-Origin: *"), "%s is not open", open_paths[i]);
+			resp_free(&r);
+		}
+	char url[256];
+	struct resp r;
+	static const char *const closed[][2] = {
+		{"POST", "/submissions"},
+		{"GET", "/submissions/1"},
+		{"OPTIONS", "/submissions"},
+		{"GET", "/admin/submissions"},
+		{"OPTIONS", "/admin/submissions"},
+		{"GET", "/overviews/gemeente/GM0193/contacts"},
+	};
+	for (size_t i = 0; i < sizeof(closed) / sizeof(closed[0]); i++) {
+		snprintf(url, sizeof(url), "%s%s", s.url, closed[i][1]);
+		const char *h[] = {"Origin: https://elders.example", "Content-Type: application/json", NULL};
+		ck_assert(http_body_do(closed[i][0], url, h, strcmp(closed[i][0], "POST") == 0 ? "{}" : NULL, &r) == 0);
+		ck_assert_msg(!has_header(&r, "Access-Control-Allow-"), "%s %s answers %ld with CORS headers",
+			      closed[i][0], closed[i][1], r.status);
+		resp_free(&r);
+	}
+	/* the preflight of a public path allows reading only */
+	snprintf(url, sizeof(url), "%s/collections", s.url);
+	const char *h[] = {"Origin: https://elders.example", "Access-Control-Request-Method: GET", NULL};
+	ck_assert(http_do("OPTIONS", url, h, &r) == 0);
+	ck_assert_int_eq(r.status, 204);
+	ck_assert(has_header(&r, "Access-Control-Allow-Origin: *"));
+	ck_assert(has_header(&r, "Access-Control-Allow-Methods: GET, HEAD, OPTIONS"));
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *t = tcase_create("faults");
+	tcase_set_timeout(t, 180);
+	tcase_add_test(t, cors_open_for_public_reads_only);
+	tcase_add_test(t, idle_and_slow_connections_do_not_starve_others);
+	tcase_add_test(t, sigterm_lets_running_requests_finish);
+	tcase_add_test(t, reads_through_a_database_stop);
+	tcase_add_test(t, submissions_survive_an_immediate_kill);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
