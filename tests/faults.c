@@ -67,8 +67,8 @@ static void *read_worker(void *arg)
 		if (cached) {
 			if (rc == 0 && r.status == 200)
 				L->cached_ok++;
-			else
-				L->cached_bad++;
+			else if (!(rc == 0 && r.status >= 500 && has_header(&r, "application/problem+json")))
+				L->cached_bad++; /* a hang, a dropped connection, or anything but a problem */
 		} else if (rc == 0 && r.status == 200) {
 			L->fresh_ok++;
 		} else if (rc == 0 && r.status == 503 && has_header(&r, "Retry-After:") &&
@@ -102,6 +102,11 @@ START_TEST(reads_through_a_database_stop)
 	ck_assert(http_get(&s, "/readyz", &r) == 0);
 	ck_assert_int_eq(r.status, 503);
 	resp_free(&r);
+	/* while it is away, the answer the cache holds is still served */
+	ck_assert(http_get(&s, "/collections/initiatives/items?limit=3", &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(has_header(&r, "stale-if-error"));
+	resp_free(&r);
 	sleep_s(1.0);
 	long unavailable = L.fresh_503;
 	pg("start");
@@ -128,7 +133,8 @@ START_TEST(reads_through_a_database_stop)
 	ck_assert_msg(ok_before > 0, "no answers before the stop");
 	ck_assert_msg(unavailable > 0, "no 503 while the database was away");
 	ck_assert_msg(L.fresh_ok > ok_at_recovery, "no answers after the restart");
-	ck_assert_msg(L.cached_bad == 0, "%ld answers for the cached URL were not 200", (long)L.cached_bad);
+	ck_assert_msg(L.cached_ok > 0, "the cached URL was never answered");
+	ck_assert_msg(L.cached_bad == 0, "%ld answers for the cached URL were neither 200 nor a problem", (long)L.cached_bad);
 	ck_assert_msg(L.fresh_bad == 0, "%ld answers were neither 200 nor 503 problem+json with Retry-After (%s)",
 		      (long)L.fresh_bad, L.bad);
 	ck_assert_int_eq(server_stop(&s), 0);
@@ -292,7 +298,9 @@ START_TEST(sigterm_lets_running_requests_finish)
 	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
 	json_t *doc = json_load_file(path, 0, NULL);
 	ck_assert_ptr_nonnull(doc);
-	json_object_set_new(doc, "name", json_string("Doorlopende leerroute tijdens het stoppen"));
+	char name[96];
+	snprintf(name, sizeof(name), "Doorlopende leerroute tijdens het stoppen %ld", (long)time(NULL));
+	json_object_set_new(doc, "name", json_string(name));
 	char *body = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	size_t len = strlen(body);
@@ -334,7 +342,9 @@ START_TEST(sigterm_lets_running_requests_finish)
 		sleep_s(0.05);
 	ck_assert_msg(w == s.pid, "the server did not exit within 15 s of SIGTERM");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
-	ck_assert_int_eq(sql_long("select count(*) from kaart.initiative where name = 'Doorlopende leerroute tijdens het stoppen'"), 1);
+	char q[200];
+	snprintf(q, sizeof(q), "select count(*) from kaart.initiative where name = '%s'", name);
+	ck_assert_int_eq(sql_long(q), 1);
 	s.pid = 0;
 }
 END_TEST
