@@ -584,8 +584,6 @@ static int keep_in_cache(struct request *r)
 		rs->body = NULL;
 		rs->len = 0;
 	}
-	if (rc != 0 && !put.body)
-		http_problem(r, 500, "internal-error", "out of memory");
 	return rc;
 }
 
@@ -648,8 +646,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		enum MHD_Result ret;
 		struct response *rs = &r->resp;
 		if (rs->status == 200 && strncmp(rs->cache_control, "public", 6) == 0) {
-			if (keep_in_cache(r) == 0 && answer_from_cache(r, 1, 1, &ret))
+			int kept = keep_in_cache(r) == 0;
+			/* not kept and the body gone: an entry of a newer generation was stored meanwhile
+			 * and answers instead */
+			if ((kept || !rs->body) && answer_from_cache(r, 1, kept, &ret))
 				return ret;
+			if (!rs->body)
+				http_problem(r, 500, "internal-error", "the response was lost");
 		} else if (rs->status >= 500 && answer_from_cache(r, 1, 0, &ret)) {
 			/* stale-if-error: what the database said before beats no answer */
 			return ret;

@@ -59,8 +59,11 @@ int server_start(struct server *s, const char *const *env)
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
 	}
-	/* Wait for its "listening" line, which names the port it got. */
-	for (int i = 0; i < 300; i++) {
+	/* Wait for its "listening" line, which names the port it got: up to RK_START_TIMEOUT_S
+	 * seconds (default 15; more for a server run under valgrind). */
+	const char *limit = getenv("RK_START_TIMEOUT_S");
+	int polls = limit && atoi(limit) > 0 ? atoi(limit) * 20 : 300;
+	for (int i = 0; i < polls; i++) {
 		FILE *f = fopen(s->log, "r");
 		char line[1024];
 		while (f && fgets(line, sizeof(line), f)) {

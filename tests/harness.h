@@ -15,8 +15,9 @@ struct server {
 	char log[512];     /* its stderr */
 };
 
-/* Starts the server with the test database, PORT=0 and LISTEN=127.0.0.1, plus extra "K=V"
- * settings (NULL-terminated, may be NULL). Returns 0 once it listens. */
+/* Starts the server RK_SERVER (the binary, or a script that execs it, e.g. under valgrind) with the
+ * test database, PORT=0 and LISTEN=127.0.0.1, plus extra "K=V" settings (NULL-terminated, may be
+ * NULL). Returns 0 once it listens, -1 when it does not within RK_START_TIMEOUT_S seconds (15). */
 int server_start(struct server *s, const char *const *env);
 /* SIGTERM, then waits; returns the exit status (0 = clean, no sanitizer report). */
 int server_stop(struct server *s);
