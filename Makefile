@@ -118,4 +118,6 @@ distclean: clean stop
 	deploy/pg.sh destroy pg
 	deploy/pg.sh destroy pgtest
 
+include fuzz/fuzz.mk
+
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

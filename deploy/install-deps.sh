@@ -11,7 +11,7 @@ packages=(
   check libsubunit-dev zlib1g-dev nettle-dev libxlsxwriter-dev
   python3 python3-yaml curl ca-certificates
 )
-test_packages=(chromium fonts-dejavu-core)
+test_packages=(chromium fonts-dejavu-core libclang-rt-14-dev)
 if [ "${1:-}" = "--test" ]; then packages=("${test_packages[@]}"); shift; fi
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}" "${test_packages[@]}"; exit 0; fi
 # a Node.js of its own (e.g. from NodeSource) is used as it is

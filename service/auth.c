@@ -46,15 +46,37 @@ enum role auth_role_parse(const char *name)
 	return ROLE_NONE;
 }
 
-const char *auth_bearer(struct request *r)
+const char *auth_bearer_parse(const char *h)
 {
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return NULL;
 	h += 7;
 	while (*h == ' ')
 		h++;
 	return *h ? h : NULL;
+}
+
+const char *auth_bearer(struct request *r)
+{
+	return auth_bearer_parse(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+}
+
+int auth_key_split(const char *key, char id[AUTH_KEY_ID_BYTES], const char **secret)
+{
+	const size_t plen = strlen(AUTH_KEY_PREFIX);
+	*secret = key;
+	id[0] = '\0';
+	/* the prefix first: a shorter key must not be read past its end */
+	if (strncmp(key, AUTH_KEY_PREFIX, plen) != 0)
+		return -1;
+	const char *p = key + plen;
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || n > 18 || p[n] != '_') /* 18 digits always fit a bigint */
+		return -1;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	*secret = p + n + 1;
+	return 0;
 }
 
 static void unauthorized(struct request *r, const char *detail)
@@ -112,21 +134,17 @@ int auth_require_key(struct request *r, unsigned allowed, struct principal *who)
 		return -1;
 	}
 	/* rkk_<id>_<secret>: the id finds the key, the hash of the secret proves it */
-	char id[24] = "";
-	const char *p = key + strlen(AUTH_KEY_PREFIX);
-	size_t n = strspn(p, "0123456789");
-	int shaped = strncmp(key, AUTH_KEY_PREFIX, strlen(AUTH_KEY_PREFIX)) == 0 && n > 0 && n < 19 && p[n] == '_';
+	char id[AUTH_KEY_ID_BYTES];
+	const char *secret;
+	int shaped = auth_key_split(key, id, &secret) == 0;
 	PGresult *res = NULL;
 	if (shaped) {
-		memcpy(id, p, n);
-		id[n] = '\0';
 		const char *params[1] = {id};
 		res = resource_query_on(r, r->app->write_pool, key_sql, 1, params);
 		if (!res)
 			return -1;
 	}
 	uint8_t h[CRYPTO_HASH_BYTES], stored[CRYPTO_HASH_BYTES];
-	const char *secret = shaped ? p + n + 1 : key;
 	crypto_sha256(secret, strlen(secret), h);
 	int ok = res && PQntuples(res) == 1 &&
 		 crypto_from_bytea(PQgetvalue(res, 0, 2), stored, sizeof(stored)) == 0 &&
@@ -139,7 +157,7 @@ int auth_require_key(struct request *r, unsigned allowed, struct principal *who)
 	}
 	who->role = auth_role_parse(PQgetvalue(res, 0, 1));
 	snprintf(who->name, sizeof(who->name), "%s", PQgetvalue(res, 0, 0));
-	snprintf(who->actor, sizeof(who->actor), "key:%.100s (%s)", who->name, auth_role_name(who->role));
+	snprintf(who->actor, sizeof(who->actor), "key:%s (%s)", who->name, auth_role_name(who->role));
 	PQclear(res);
 	if (who->role != ROLE_ADMIN && !(who->role & allowed)) {
 		char detail[160];

@@ -17,12 +17,19 @@ enum role { ROLE_NONE = 0, ROLE_MODERATOR = 1, ROLE_ANALYST = 2, ROLE_ADMIN = 4 
 
 struct principal {
 	enum role role;
-	char name[128];
-	char actor[160]; /* for the audit log: "key:<name> (<role>)" */
+	char name[404];  /* whole: the database allows 100 characters, so at most 400 bytes */
+	char actor[424]; /* for the audit log: "key:<name> (<role>)" */
 };
 
 /* The bearer secret of the request, or NULL (borrowed from MHD). */
 const char *auth_bearer(struct request *r);
+/* The same from the value of an Authorization header (NULL when there is none): a pointer into it. */
+const char *auth_bearer_parse(const char *authorization);
+
+#define AUTH_KEY_ID_BYTES 24 /* the id of an API key: 1 to 18 digits, and the NUL */
+/* Splits an API key rkk_<id>_<secret>: the id into id, *secret after it; 0. When the key does not
+ * have that shape: -1, id is "" and *secret is the whole key. */
+int auth_key_split(const char *key, char id[AUTH_KEY_ID_BYTES], const char **secret);
 
 /* Checks that the request's bearer token is the edit token whose hash is stored_hash.
  * Answers 401 (or 429 after too many failures) and returns -1 when not. */

@@ -377,6 +377,10 @@ void region_contacts_get(struct request *r)
 	if (auth_require_key(r, ROLE_ANALYST, &who) < 0)
 		return;
 	const char *code = r->target.seg[2];
+	if (!query_is_region_code(code)) {
+		http_problem(r, 404, "not-found", "a region code looks like PV27, AM13, MC21 or GM0363");
+		return;
+	}
 	struct ask a;
 	if (read_ask(r, &a, 1 << P_FORMAT | 1 << P_SEP, 1 << F_CSV | 1 << F_XLSX | 1 << F_JSON, F_CSV) < 0)
 		return;

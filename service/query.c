@@ -148,12 +148,61 @@ enum target_status target_parse(struct target *t, const char *raw)
 static void add_error(struct perrors *errs, const char *parameter, const char *code, const char *fmt,
 		      ...) __attribute__((format(printf, 4, 5)));
 
+/* Whether s is well-formed UTF-8, as PostgreSQL and jansson take it: no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
+static int utf8_valid(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		unsigned long c = *p;
+		size_t n;
+		unsigned long min;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+			min = 0x80;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			min = 0x800;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			min = 0x10000;
+		} else {
+			return 0;
+		}
+		c &= 0x3F >> n;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i] & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* How many bytes of s to show when at most max fit: never ending inside a UTF-8 sequence, so that
+ * a name cut short in a message is still text. */
+static int utf8_cut(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	if (n == max) /* s[n] is the first byte left out: not one inside a sequence */
+		for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; k++)
+			n--;
+	return (int)n;
+}
+
 static void add_error(struct perrors *errs, const char *parameter, const char *code, const char *fmt, ...)
 {
 	if (errs->n == QUERY_MAX_ERRORS)
 		return;
 	struct perror *e = &errs->v[errs->n++];
-	snprintf(e->parameter, sizeof(e->parameter), "%s", parameter);
+	snprintf(e->parameter, sizeof(e->parameter), "%.*s", utf8_cut(parameter, sizeof(e->parameter) - 1),
+		 parameter);
 	e->code = code;
 	va_list ap;
 	va_start(ap, fmt);
@@ -284,8 +333,8 @@ static void check_list(const struct pspec *s, struct pvalue *v, struct perrors *
 			char allowed[150] = "";
 			if (s->allowed)
 				list_allowed(allowed, sizeof(allowed), s->allowed);
-			add_error(errs, s->name, "invalid_value", "'%.40s' is not %s%s%s", item, s->what,
-				  s->allowed ? ": one of " : "", allowed);
+			add_error(errs, s->name, "invalid_value", "'%.*s' is not %s%s%s", utf8_cut(item, 40), item,
+				  s->what, s->allowed ? ": one of " : "", allowed);
 			return;
 		}
 		if (!comma)
@@ -323,8 +372,11 @@ static void check_one(const struct pspec *s, struct pvalue *v, struct perrors *e
 		check_list(s, v, errs);
 		break;
 	case PT_TEXT:
+		/* the database takes text in UTF-8 only: anything else would fail there, as a 500 */
 		if (strlen(raw) > s->max_len)
 			add_error(errs, s->name, "too_long", "%s is at most %zu bytes", s->name, s->max_len);
+		else if (!utf8_valid(raw))
+			add_error(errs, s->name, "invalid_value", "%s must be UTF-8 text", s->name);
 		break;
 	case PT_ENUM:
 		if (!in_list(s->allowed, raw)) {
@@ -348,7 +400,7 @@ size_t query_validate(const struct target *t, const struct pspec *specs, size_t 
 			k++;
 		if (k == nspecs) {
 			add_error(errs, p->key, "unknown_parameter",
-				  "unknown parameter '%.60s' for this resource", p->key);
+				  "unknown parameter '%.*s' for this resource", utf8_cut(p->key, 60), p->key);
 			continue;
 		}
 		if (out[k].present) {

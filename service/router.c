@@ -96,6 +96,12 @@ enum router_result router_match(const char *method, const struct target *t, cons
 			return ROUTER_FOUND;
 		}
 		path_found = 1;
+		/* each method once, though several patterns may match ("coverage" and {code}) */
+		int listed = 0;
+		for (size_t k = 0; k < i && !listed; k++)
+			listed = strcmp(routes[k].method, routes[i].method) == 0 && path_matches(routes[k].pattern, t);
+		if (listed)
+			continue;
 		int w = snprintf(allow + used, allowlen - used, "%s%s%s", used ? ", " : "", routes[i].method,
 				 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
 		if (w > 0 && (size_t)w < allowlen - used)

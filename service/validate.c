@@ -151,9 +151,33 @@ struct ctx {
 	char ptr[128];
 };
 
+/* base/key as a JSON pointer (RFC 6901: ~ and / in a member name are written ~0 and ~1), cut if it
+ * must be at a whole character, so that it stays text. */
 static void at(char *dst, size_t n, const char *base, const char *key)
 {
-	snprintf(dst, n, "%s/%s", base, key);
+	int w = snprintf(dst, n, "%s/", base);
+	if (w < 0 || (size_t)w >= n)
+		return;
+	size_t o = (size_t)w;
+	for (const unsigned char *k = (const unsigned char *)key; *k;) {
+		size_t len = 1;
+		if (*k == '~' || *k == '/') {
+			if (o + 2 >= n)
+				break;
+			dst[o++] = '~';
+			dst[o++] = *k == '~' ? '0' : '1';
+			k++;
+			continue;
+		}
+		while (len < 4 && (k[len] & 0xC0) == 0x80)
+			len++;
+		if (o + len >= n)
+			break;
+		memcpy(dst + o, k, len);
+		o += len;
+		k += len;
+	}
+	dst[o] = '\0';
 }
 
 static void at_index(char *dst, size_t n, const char *base, size_t i)

@@ -1,0 +1,65 @@
+/* The other request headers the service reads: Authorization (auth_bearer_parse, and
+ * auth_key_split on an API key, as auth_require_key does) and Accept-Language (validate_lang). The
+ * input is one header value.
+ *
+ * Invariants: a bearer secret is a non-empty tail of the header after "Bearer" and its spaces, and
+ * none is found without that scheme; a key is split only when it is rkk_, 1 to 18 digits (a
+ * bigint), _ and the secret, which is then the tail after the id; a key of another shape is hashed
+ * whole; no read goes past the end of the value. English is chosen exactly when the first
+ * language named is en. */
+#include <strings.h>
+
+#include "auth.h"
+#include "fuzz.h"
+#include "validate.h"
+
+static void check_key(const char *key)
+{
+	char *id = malloc(AUTH_KEY_ID_BYTES);
+	const char *secret = NULL;
+	int rc = auth_key_split(key, id, &secret);
+	FUZZ_CHECK(memchr(id, '\0', AUTH_KEY_ID_BYTES), "the id is not terminated");
+	size_t n = strlen(id);
+	if (rc == 0) {
+		FUZZ_CHECK(strncmp(key, AUTH_KEY_PREFIX, 4) == 0 && n >= 1 && n <= 18 && strspn(id, "0123456789") == n &&
+				   memcmp(key + 4, id, n) == 0 && key[4 + n] == '_' && secret == key + 4 + n + 1,
+			   "'%s' split into id '%s' and secret '%s'", key, id, secret);
+	} else {
+		FUZZ_CHECK(rc == -1 && n == 0 && secret == key, "'%s' refused with id '%s' and secret '%s'", key, id,
+			   secret ? secret : "(null)");
+		const char *p = key + 4;
+		size_t digits = strncmp(key, AUTH_KEY_PREFIX, 4) == 0 ? strspn(p, "0123456789") : 0;
+		FUZZ_CHECK(strncmp(key, AUTH_KEY_PREFIX, 4) != 0 || digits == 0 || digits > 18 || p[digits] != '_',
+			   "'%s' has the shape of a key but was refused", key);
+	}
+	free(id);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *h = fuzz_string(data, size);
+
+	/* Authorization */
+	const char *bearer = auth_bearer_parse(h);
+	if (bearer) {
+		size_t len = strlen(h);
+		FUZZ_CHECK(strncasecmp(h, "Bearer ", 7) == 0 && bearer >= h + 7 && bearer < h + len && *bearer != ' ',
+			   "'%s' gives the secret '%s'", h, bearer);
+		FUZZ_CHECK(strspn(h + 7, " ") == (size_t)(bearer - h - 7), "spaces left before the secret in '%s'", h);
+		check_key(bearer);
+	} else {
+		FUZZ_CHECK(strncasecmp(h, "Bearer ", 7) != 0 || strspn(h + 7, " ") == strlen(h + 7),
+			   "no secret found in '%s'", h);
+	}
+	FUZZ_CHECK(auth_bearer_parse(NULL) == NULL, "a secret without a header");
+	check_key(h);
+
+	/* Accept-Language */
+	FUZZ_CHECK(validate_lang(NULL) == LANG_NL, "no header is not Dutch");
+	enum lang lang = validate_lang(h);
+	const char *p = h + strspn(h, " ");
+	FUZZ_CHECK(lang == (strncasecmp(p, "en", 2) == 0 ? LANG_EN : LANG_NL), "'%s' gives language %d", h, lang);
+
+	free(h);
+	return 0;
+}
