@@ -34,7 +34,7 @@ static void make_etag(const uint8_t *body, size_t len, char *dst, size_t n)
 static int has_star_element(const char *h)
 {
 	for (const char *p = h;;) {
-		while (*p == ' ' || *p == ',')
+		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
 		if (*p == '*')
 			return 1;

@@ -184,17 +184,25 @@ static int add_common_headers(struct MHD_Response *resp, const char *etag, const
 
 int cache_etag_matches(const char *header, const char *etag)
 {
-	size_t elen = strlen(etag) - 1; /* without the closing quote */
-	for (const char *p = header; p && *p;) {
-		while (*p == ' ' || *p == ',')
+	size_t elen = etag ? strlen(etag) : 0;
+	if (elen < 2 || !header)
+		return 0;
+	elen--; /* without the closing quote */
+	for (const char *p = header; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
-		if (*p == '*')
-			return 1;
+		if (*p == '*') {
+			const char *q = p + 1;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == ',' || !*q)
+				return 1;
+		}
 		if (strncmp(p, "W/", 2) == 0)
 			p += 2;
 		if (strncmp(p, etag, elen) == 0 && (p[elen] == '"' || strncmp(p + elen, "-gz\"", 4) == 0))
 			return 1;
-		p = strchr(p, ',');
+		p += strcspn(p, ",");
 	}
 	return 0;
 }

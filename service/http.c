@@ -171,6 +171,83 @@ void http_problem_db(struct request *r, const struct db_error *e)
 
 /* --- content negotiation --- */
 
+/* One element of a header list with weights (Accept, Accept-Encoding: RFC 9110 12.4.2, 12.5.1):
+ * its value without the parameters, trimmed of spaces and tabs, and its weight in thousandths, or
+ * -1 when the weight is not a qvalue ("0", "0.5", "1.000"; at most three decimals, at most 1). */
+struct weighted {
+	const char *v;
+	size_t vlen;
+	int q;
+};
+
+static int is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int parse_qvalue(const char *s, size_t n)
+{
+	if (n == 0 || n > 5 || (s[0] != '0' && s[0] != '1'))
+		return -1;
+	int q = (s[0] - '0') * 1000;
+	if (n == 1)
+		return q;
+	if (s[1] != '.')
+		return -1;
+	int scale = 100;
+	for (size_t i = 2; i < n; i++, scale /= 10) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		q += (s[i] - '0') * scale;
+	}
+	return q > 1000 ? -1 : q;
+}
+
+/* The next element with a value from *p, which it moves past; 0 at the end of the list. The weight
+ * is the first parameter named q (or Q); the parameters after it are extensions, and those before
+ * it (a media type's own) are not weights. */
+static int next_weighted(const char **p, struct weighted *w)
+{
+	for (const char *s = *p;;) {
+		while (is_ows(*s) || *s == ',')
+			s++;
+		if (!*s) {
+			*p = s;
+			return 0;
+		}
+		size_t len = strcspn(s, ",");
+		const char *end = s + len;
+		const char *semi = memchr(s, ';', len);
+		const char *v = s, *ve = semi ? semi : end;
+		while (ve > v && is_ows(ve[-1]))
+			ve--;
+		w->v = v;
+		w->vlen = (size_t)(ve - v);
+		w->q = 1000;
+		for (const char *a = semi; a && a < end;) {
+			a++;
+			const char *ae = memchr(a, ';', (size_t)(end - a));
+			if (!ae)
+				ae = end;
+			while (a < ae && is_ows(*a))
+				a++;
+			const char *te = ae;
+			while (te > a && is_ows(te[-1]))
+				te--;
+			if (te - a >= 2 && (a[0] == 'q' || a[0] == 'Q') && a[1] == '=') {
+				w->q = parse_qvalue(a + 2, (size_t)(te - a - 2));
+				break;
+			}
+			a = ae < end ? ae : NULL;
+		}
+		s = end;
+		if (w->vlen) {
+			*p = s;
+			return 1;
+		}
+	}
+}
+
 static int media_match(const char *range, size_t rlen, const char *type)
 {
 	if (rlen == 3 && memcmp(range, "*/*", 3) == 0)
@@ -184,49 +261,58 @@ static int media_match(const char *range, size_t rlen, const char *type)
 	return strlen(type) == rlen && strncasecmp(range, type, rlen) == 0;
 }
 
+/* An exact type beats type/star, which beats star/star. */
+static int media_specificity(const char *range, size_t rlen)
+{
+	if (rlen == 3 && memcmp(range, "*/*", 3) == 0)
+		return 0;
+	return range[rlen - 1] == '*' ? 1 : 2;
+}
+
 int http_accept_match(const char *accept, const char *const *types)
 {
-	if (!accept || !*accept)
-		return 0;
-	int best = -1;
-	double best_q = 0;
-	int best_spec = -1; /* specificity: an exact type beats "type/" + star, which beats star/star */
+	struct weighted w;
 	const char *p = accept;
-	while (*p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (!*p)
-			break;
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *semi = memchr(p, ';', len);
-		size_t rlen = semi ? (size_t)(semi - p) : len;
-		while (rlen && p[rlen - 1] == ' ')
-			rlen--;
-		double q = 1;
-		if (semi) {
-			const char *qp = semi;
-			while ((qp = memchr(qp, 'q', len - (size_t)(qp - p))) != NULL) {
-				if (qp[1] == '=' && (qp[-1] == ';' || qp[-1] == ' ')) {
-					q = strtod(qp + 2, NULL);
-					break;
-				}
-				qp++;
+	if (!accept || !next_weighted(&p, &w))
+		return 0; /* no header, or one that names nothing: anything will do */
+	int best = -1, best_q = 0, best_spec = -1;
+	for (int i = 0; types[i]; i++) {
+		/* A type's weight is that of the most specific range that names it: text/html;q=0 beside
+		 * a star/star range refuses HTML and accepts the rest. Of equally specific ranges the
+		 * highest weight counts. */
+		int q = 0, spec = -1;
+		for (p = accept; next_weighted(&p, &w);) {
+			if (w.q < 0 || !media_match(w.v, w.vlen, types[i]))
+				continue;
+			int s = media_specificity(w.v, w.vlen);
+			if (s > spec || (s == spec && w.q > q)) {
+				spec = s;
+				q = w.q;
 			}
 		}
-		int spec = (rlen == 3 && memcmp(p, "*/*", 3) == 0) ? 0 : (rlen && p[rlen - 1] == '*') ? 1 : 2;
-		for (int i = 0; types[i]; i++) {
-			if (q > 0 && media_match(p, rlen, types[i]) &&
-			    (q > best_q || (q == best_q && spec > best_spec) ||
-			     (q == best_q && spec == best_spec && i < best))) {
-				best = i;
-				best_q = q;
-				best_spec = spec;
-			}
+		/* The highest weight wins; of equal weights the more specific range, then the list's order. */
+		if (q > best_q || (q > 0 && q == best_q && spec > best_spec)) {
+			best = i;
+			best_q = q;
+			best_spec = spec;
 		}
-		p += len;
 	}
 	return best;
+}
+
+int http_accepts_gzip(const char *accept_encoding)
+{
+	int gzip = -1, star = -1;
+	struct weighted w;
+	for (const char *p = accept_encoding ? accept_encoding : ""; next_weighted(&p, &w);) {
+		if (w.q < 0)
+			continue;
+		if ((w.vlen == 4 && strncasecmp(w.v, "gzip", 4) == 0) || (w.vlen == 6 && strncasecmp(w.v, "x-gzip", 6) == 0))
+			gzip = w.q > gzip ? w.q : gzip;
+		else if (w.vlen == 1 && w.v[0] == '*')
+			star = w.q > star ? w.q : star;
+	}
+	return gzip >= 0 ? gzip > 0 : star > 0;
 }
 
 int http_negotiate(struct request *r, const struct pvalue *f, const char *const *fvalues,
@@ -411,17 +497,7 @@ static void make_etag(const struct response *rs, char *dst, size_t n)
 
 static int accepts_gzip(struct MHD_Connection *conn)
 {
-	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (!ae)
-		return 0;
-	const char *g = strstr(ae, "gzip");
-	if (!g)
-		return 0;
-	/* "gzip;q=0" refuses it */
-	const char *q = g + 4;
-	while (*q == ' ')
-		q++;
-	return !(q[0] == ';' && strncmp(q + 1, "q=0", 3) == 0 && (q[4] == '\0' || q[4] == ',' || strncmp(q + 4, ".0", 2) == 0));
+	return http_accepts_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 }
 
 #define GZIP_MIN_BYTES 1024

@@ -90,9 +90,15 @@ const char *http_request_header(const struct request *r, const char *name);
 /* A file of the website (web.h): a page such as "index.html" or an asset; 404 when there is none. */
 void http_send_web(struct request *r, int kind, const char *name);
 
-/* Content negotiation: the index in types[] of the best match for the Accept header (the first
- * type when there is no Accept header), or -1. Pure; exposed for tests. */
+/* Content negotiation (RFC 9110 12.5.1): the index in types[] of the best match for the Accept
+ * header, or -1 when it refuses them all. Each type weighs what the most specific range naming it
+ * says; the highest weight wins, then the more specific range, then the order of types[]. A header
+ * that is absent or names nothing gives the first type; a range whose q is not a qvalue is
+ * ignored. Pure; exposed for tests. */
 int http_accept_match(const char *accept, const char *const *types);
+/* Whether an Accept-Encoding header accepts gzip (or x-gzip, or * when gzip is not named) with a
+ * weight above 0. Pure; exposed for tests. */
+int http_accepts_gzip(const char *accept_encoding);
 /* Picks the response format from an `f` parameter (values fvalues[]) or else from Accept
  * (media types types[]); answers 406 itself and returns -1 when nothing fits. */
 int http_negotiate(struct request *r, const struct pvalue *f, const char *const *fvalues,

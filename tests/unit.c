@@ -1,12 +1,16 @@
 /* Unit tests of the pure parts of routekaartd: request targets, parameters, routing, content
  * negotiation, buffers, configuration, SQLSTATE mapping, and the router against openapi.yaml. */
 #include <check.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "config.h"
+#include "crypto.h"
 #include "db.h"
 #include "http.h"
 #include "openapi_doc.h"
@@ -319,6 +323,68 @@ START_TEST(accept_negotiation)
 	ck_assert_int_eq(http_accept_match("application/json;q=0", items), -1);
 	ck_assert_int_eq(http_accept_match("APPLICATION/JSON", items), 1);
 	ck_assert_int_eq(http_accept_match("text/*, application/json;q=0.1", items), 1);
+
+	/* RFC 9110 12.5.1: the most specific range that names a type gives its weight */
+	ck_assert_int_eq(http_accept_match("application/geo+json;q=0, */*", items), 1);
+	ck_assert_int_eq(http_accept_match("*/*, application/geo+json;q=0", items), 1);
+	ck_assert_int_eq(http_accept_match("application/*;q=0, */*", items), -1);
+	ck_assert_int_eq(http_accept_match("application/*;q=0, application/json", items), 1);
+	/* spaces and tabs around elements and parameters; Q is q */
+	ck_assert_int_eq(http_accept_match("application/geo+json;q=0.1,\tapplication/json", items), 1);
+	ck_assert_int_eq(http_accept_match("application/geo+json ; Q=0.1 , application/json", items), 1);
+	ck_assert_int_eq(http_accept_match("application/json\t;\tq=0", items), -1);
+	/* a media type's own parameters come before the weight and are not weights */
+	ck_assert_int_eq(http_accept_match("application/json;charset=utf-8;q=0.9, application/geo+json;q=0.5", items), 1);
+	ck_assert_int_eq(http_accept_match("application/json;q=0.5;level=1, application/geo+json;q=0.4", items), 1);
+	/* a weight that is not a qvalue makes the range count for nothing */
+	ck_assert_int_eq(http_accept_match("application/json;q=2", items), -1);
+	ck_assert_int_eq(http_accept_match("application/json;q=inf", items), -1);
+	ck_assert_int_eq(http_accept_match("application/json;q=1.5, application/geo+json;q=0.1", items), 0);
+	ck_assert_int_eq(http_accept_match("application/json;q=0.0001", items), -1);
+	ck_assert_int_eq(http_accept_match("application/json;q=1.000, application/geo+json;q=0.999", items), 1);
+	/* a header that names nothing is no header */
+	ck_assert_int_eq(http_accept_match(" , ,", items), 0);
+	ck_assert_int_eq(http_accept_match(";q=0", items), 0);
+}
+END_TEST
+
+START_TEST(accept_encoding_gzip)
+{
+	ck_assert_int_eq(http_accepts_gzip(NULL), 0);
+	ck_assert_int_eq(http_accepts_gzip(""), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzip"), 1);
+	ck_assert_int_eq(http_accepts_gzip("gzip, deflate, br"), 1);
+	ck_assert_int_eq(http_accepts_gzip("br;q=1.0, GZIP;q=0.5"), 1);
+	ck_assert_int_eq(http_accepts_gzip("x-gzip"), 1);
+	ck_assert_int_eq(http_accepts_gzip("gzip;q=0"), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzip; q=0"), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzip;q=0.000, br"), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzip;q=0.001"), 1);
+	ck_assert_int_eq(http_accepts_gzip("*"), 1);
+	ck_assert_int_eq(http_accepts_gzip("*;q=0"), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzip;q=0, *"), 0);
+	ck_assert_int_eq(http_accepts_gzip("identity"), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzipper, deflate"), 0);
+	ck_assert_int_eq(http_accepts_gzip("gzip;q=2"), 0);
+}
+END_TEST
+
+START_TEST(if_none_match)
+{
+	const char *etag = "\"0a1b2c3d4e5f60718\"";
+	ck_assert_int_eq(cache_etag_matches("\"0a1b2c3d4e5f60718\"", etag), 1);
+	ck_assert_int_eq(cache_etag_matches("W/\"0a1b2c3d4e5f60718\"", etag), 1);
+	ck_assert_int_eq(cache_etag_matches("\"x\", \"0a1b2c3d4e5f60718-gz\"", etag), 1);
+	ck_assert_int_eq(cache_etag_matches("\"x\",\t\"0a1b2c3d4e5f60718\"", etag), 1);
+	ck_assert_int_eq(cache_etag_matches("*", etag), 1);
+	ck_assert_int_eq(cache_etag_matches("\"x\" , * ", etag), 1);
+	ck_assert_int_eq(cache_etag_matches("*x", etag), 0);
+	ck_assert_int_eq(cache_etag_matches("\"0a1b2c3d4e5f6071\"", etag), 0);
+	ck_assert_int_eq(cache_etag_matches("\"0a1b2c3d4e5f607189\"", etag), 0);
+	ck_assert_int_eq(cache_etag_matches("", etag), 0);
+	ck_assert_int_eq(cache_etag_matches("\"\"", ""), 0);
+	ck_assert_int_eq(cache_etag_matches("*", ""), 0);
+	ck_assert_int_eq(cache_etag_matches(NULL, etag), 0);
 }
 END_TEST
 
@@ -570,6 +636,122 @@ START_TEST(messages_per_language)
 }
 END_TEST
 
+/* --- secrets --- */
+
+START_TEST(crypto_equal_compares_every_byte)
+{
+	uint8_t a[CRYPTO_HASH_BYTES], b[CRYPTO_HASH_BYTES];
+	crypto_sha256("geheim", 6, a);
+	memcpy(b, a, sizeof(a));
+	ck_assert_int_eq(crypto_equal(a, b, sizeof(a)), 1);
+	for (size_t i = 0; i < sizeof(a); i++)
+		for (int bit = 0; bit < 8; bit++) {
+			b[i] ^= (uint8_t)(1u << bit);
+			ck_assert_msg(!crypto_equal(a, b, sizeof(a)), "a difference in byte %zu bit %d is not seen", i, bit);
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	ck_assert_int_eq(crypto_equal(a, b, sizeof(a)), 1);
+}
+END_TEST
+
+/* A call of a comparison that stops at the first difference (memcmp and the str*cmp family) whose
+ * arguments, string literals aside, name a secret or its hash: 1, the text of the call in *what. */
+static int compares_a_secret(const char *line, char *what, size_t n)
+{
+	static const char *const cmps[] = {"memcmp", "bcmp", "strcmp", "strncmp", "strcasecmp", "strncasecmp", NULL};
+	static const char *const words[] = {"hash", "secret", "token", "digest", "passw", "mac", NULL};
+	for (int c = 0; cmps[c]; c++) {
+		size_t cl = strlen(cmps[c]);
+		for (const char *p = strstr(line, cmps[c]); p; p = strstr(p + 1, cmps[c])) {
+			if ((p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+				continue;
+			const char *a = p + cl;
+			while (*a == ' ')
+				a++;
+			if (*a != '(')
+				continue;
+			/* the arguments up to the matching parenthesis, without literals, in lower case */
+			char args[512];
+			size_t k = 0;
+			int depth = 0, in_str = 0;
+			for (const char *q = a; *q && k + 1 < sizeof(args); q++) {
+				if (in_str) {
+					if (*q == '\\' && q[1])
+						q++;
+					else if (*q == '"')
+						in_str = 0;
+					continue;
+				}
+				if (*q == '"') {
+					in_str = 1;
+					continue;
+				}
+				if (*q == '(')
+					depth++;
+				else if (*q == ')' && --depth == 0)
+					break;
+				args[k++] = (char)tolower((unsigned char)*q);
+			}
+			args[k] = '\0';
+			for (int w = 0; words[w]; w++)
+				if (strstr(args, words[w])) {
+					snprintf(what, n, "%s%s)", cmps[c], args);
+					return 1;
+				}
+		}
+	}
+	return 0;
+}
+
+START_TEST(secrets_compared_in_constant_time)
+{
+	char what[600];
+	/* what the scan must find, and what it must let be */
+	ck_assert_int_eq(compares_a_secret("if (memcmp(h, stored_hash, 32) == 0)", what, sizeof(what)), 1);
+	ck_assert_int_eq(compares_a_secret("ok = strcmp(tok, row->token) == 0;", what, sizeof(what)), 1);
+	ck_assert_int_eq(compares_a_secret("x = strncmp ( secret, given, n );", what, sizeof(what)), 1);
+	ck_assert_int_eq(compares_a_secret("if (strncasecmp(h, \"Bearer \", 7) != 0)", what, sizeof(what)), 0);
+	ck_assert_int_eq(compares_a_secret("memcmp(e->key, key, keylen) == 0", what, sizeof(what)), 0);
+	ck_assert_int_eq(compares_a_secret("ok = crypto_equal(h, stored_hash, 32);", what, sizeof(what)), 0);
+
+	/* every comparison in the service's sources */
+	const char *top = getenv("RK_TOP") ? getenv("RK_TOP") : ".";
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/service", top);
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot read %s (RK_TOP)", dir);
+	int files = 0, equal_calls = 0, found = 0;
+	char report[4096] = "";
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		size_t nl = strlen(de->d_name);
+		if (nl < 3 || (strcmp(de->d_name + nl - 2, ".c") != 0 && strcmp(de->d_name + nl - 2, ".h") != 0))
+			continue;
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		FILE *f = fopen(path, "r");
+		ck_assert_ptr_nonnull(f);
+		files++;
+		char line[4096];
+		for (int ln = 1; fgets(line, sizeof(line), f); ln++) {
+			if (strstr(line, "crypto_equal("))
+				equal_calls++;
+			if (compares_a_secret(line, what, sizeof(what))) {
+				found++;
+				size_t used = strlen(report);
+				snprintf(report + used, sizeof(report) - used, "\n  service/%s:%d: %s", de->d_name, ln, what);
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	ck_assert_int_gt(files, 10);
+	ck_assert_msg(found == 0, "secrets compared with a function that stops at the first difference:%s", report);
+	/* the edit token, the API key and the idempotency request hash go through crypto_equal
+	 * (its definition and declaration aside) */
+	ck_assert_int_ge(equal_calls - 2, 3);
+}
+END_TEST
+
 static Suite *unit_suite(void)
 {
 	Suite *s = suite_create("unit");
@@ -592,10 +774,16 @@ static Suite *unit_suite(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("misc");
 	tcase_add_test(t, accept_negotiation);
+	tcase_add_test(t, accept_encoding_gzip);
+	tcase_add_test(t, if_none_match);
 	tcase_add_test(t, buf_respects_limit);
 	tcase_add_test(t, buf_json_string_escapes);
 	tcase_add_test(t, config_defaults_and_errors);
 	tcase_add_test(t, sqlstate_mapping);
+	suite_add_tcase(s, t);
+	t = tcase_create("secrets");
+	tcase_add_test(t, crypto_equal_compares_every_byte);
+	tcase_add_test(t, secrets_compared_in_constant_time);
 	suite_add_tcase(s, t);
 	t = tcase_create("validate");
 	tcase_add_test(t, submission_valid_passes);
