@@ -23,6 +23,11 @@ mkdir -p "$RK_LOG_DIR"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 
 status=0
+echo "== static check: no SQL text is made from a request (tests/no-sql-from-request.py)"
+if ! out=$(python3 tests/no-sql-from-request.py --self-test 2>&1); then
+  echo "$out"; echo "the check's self-test failed"; status=1
+fi
+if out=$(python3 tests/no-sql-from-request.py 2>&1); then tail -1 <<<"$out"; else echo "$out"; status=1; fi
 echo "== database tests (sql/selftest.sql, sql/tests/*.sql)"
 passed=0 failed=0
 for f in sql/selftest.sql sql/tests/*.sql; do
