@@ -41,7 +41,6 @@ extern const char *const resource_item_media[];    /* application/geo+json, appl
 extern const char *const resource_json_media[];    /* application/json */
 
 const struct collection *collection_find(const char *id);
-const struct collection *collection_list(size_t *n);
 extern const struct collection initiatives_collection, schools_collection;
 extern const struct collection regions_collections[4];
 

@@ -130,20 +130,6 @@ static void join(char *dst, size_t n, const char *const *list)
 	}
 }
 
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "object";
-	case JSON_ARRAY: return "array";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "boolean";
-	default: return "null";
-	}
-}
-
 /* --- field checks; each returns 0 when the value is usable --- */
 
 struct ctx {
@@ -190,7 +176,6 @@ static int want_type(struct verrors *e, const char *ptr, const json_t *v, json_t
 	if (json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v)))
 		return 0;
 	verrors_add(e, ptr, "type", name);
-	(void)type_name;
 	return -1;
 }
 
