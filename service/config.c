@@ -43,7 +43,7 @@ static const char *str_or(const char *name, const char *def)
 		{"PORT", &(cfg)->port, 8080, 0, 65535, "TCP port; 0 picks a free one"},            \
 		{"THREADS", &(cfg)->threads, 8, 1, 256, "worker threads"},                         \
 		{"MAX_CONNECTIONS", &(cfg)->max_connections, 1024, 1, 100000,                      \
-		 "open client connections at most"},                                               \
+		 "open client connections at most (lowered to fit the limit on open files)"},     \
 		{"MAX_CONNECTIONS_PER_IP", &(cfg)->max_connections_per_ip, 64, 0, 100000,          \
 		 "open connections from one address at most (0 = no limit)"},                      \
 		{"CONNECTION_TIMEOUT", &(cfg)->connection_timeout_s, 30, 1, 3600,                  \

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -763,14 +764,41 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	in_flight--;
 }
 
+/* libmicrohttpd's messages. A flood (connections refused at the limit, accept() failing) says the
+ * same thing thousands of times a second: a message the same as the one before, within
+ * MHD_LOG_QUIET_S seconds of its first time, is counted instead, and the count is logged with the
+ * next message that is let through. */
+#define MHD_LOG_QUIET_S 10
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static char last[512];
+	static time_t last_at;
+	static unsigned long repeated;
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	size_t n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&mu);
+	if (strcmp(msg, last) == 0 && now.tv_sec - last_at < MHD_LOG_QUIET_S) {
+		repeated++;
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	char said[96] = "";
+	if (repeated) {
+		snprintf(said, sizeof(said), "%lu", repeated);
+		log_info("http: the message before was repeated", "times", said);
+	}
+	snprintf(last, sizeof(last), "%s", msg);
+	last_at = now.tv_sec;
+	repeated = 0;
+	pthread_mutex_unlock(&mu);
 	log_error("http", msg);
 }
 

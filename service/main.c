@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "db.h"
@@ -16,6 +17,31 @@
 #include "banned.h"
 
 #define VERSION "0.1.0"
+
+/* Every connection is a descriptor. The soft limit on open files is raised as far as the hard one
+ * allows; if MAX_CONNECTIONS still does not fit beside the database connections and a margin, it
+ * is lowered to what fits, so that the limit that holds is ours and accept() never fails. */
+static void fit_descriptors(struct config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	rlim_t reserve = 2 * (rlim_t)cfg->db_pool_size + 64; /* the pools, LISTEN, logs, epoll, slack */
+	if (rl.rlim_cur == RLIM_INFINITY || (rlim_t)cfg->max_connections + reserve <= rl.rlim_cur)
+		return;
+	int fit = rl.rlim_cur > reserve + 16 ? (int)(rl.rlim_cur - reserve) : 16;
+	char v[96];
+	snprintf(v, sizeof(v), "%d (of %d asked; open files are limited to %llu)", fit, cfg->max_connections,
+		 (unsigned long long)rl.rlim_cur);
+	log_info("MAX_CONNECTIONS lowered to fit the limit on open files", "max_connections", v);
+	cfg->max_connections = fit;
+}
 
 int main(int argc, char **argv)
 {
@@ -41,6 +67,7 @@ int main(int argc, char **argv)
 	if (keys_cmd)
 		return keys_main(argc - 2, argv + 2, &cfg);
 	log_set_quiet(strcmp(cfg.log_level, "error") == 0);
+	fit_descriptors(&cfg);
 
 	/* Before any thread exists: jansson's hash seed, and signals that only main waits for. */
 	json_object_seed(0);

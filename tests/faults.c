@@ -1,13 +1,15 @@
 /* Fault tests against the real cluster: PostgreSQL stopped under a read load, killed (-m immediate)
  * under a submission load, SIGTERM with a request in flight, idle and slow connections by the
- * hundred and oversized heads; and which responses are open to other origins (CORS). */
+ * thousand and oversized heads; and which responses are open to other origins (CORS). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -272,9 +274,21 @@ END_TEST
 
 /* --- SIGTERM with a request in flight --- */
 
-static int connect_to(int port)
+/* A connection to the server from a source address of our choice (all of 127/8 is loopback), or
+ * from the default one; -1 when it cannot be made. */
+static int connect_from(const char *source, int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	if (source) {
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		inet_pton(AF_INET, source, &src.sin_addr);
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
@@ -282,6 +296,74 @@ static int connect_to(int port)
 		return -1;
 	}
 	return fd;
+}
+
+static int connect_to(int port)
+{
+	return connect_from(NULL, port);
+}
+
+/* 1 when the server has closed the connection (or answered on it) within wait_s seconds */
+static int closed_by_server(int fd, double wait_s)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, (int)(wait_s * 1000)) <= 0)
+		return 0;
+	char c[512];
+	ssize_t k = recv(fd, c, sizeof(c), MSG_DONTWAIT);
+	return k >= 0 || errno == ECONNRESET;
+}
+
+/* What a slow client sends: nothing, half a request line, or half a head (i picks one). */
+static void send_slowly(int fd, int i)
+{
+	static const char *const starts[] = {"", "GET /collections HT", "GET /collections HTTP/1.1\r\nHost: x\r\nX-Slow: "};
+	const char *m = starts[i % 3];
+	if (*m)
+		(void)send(fd, m, strlen(m), MSG_NOSIGNAL); /* the server may have closed it already */
+}
+
+/* The sockets the server process has open, as the kernel sees them (/proc/PID/fd). */
+static int server_sockets(const struct server *s)
+{
+	char dir[64], link[320], target[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)s->pid);
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot read %s", dir);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		ssize_t k = readlink(link, target, sizeof(target) - 1);
+		if (k > 0) {
+			target[k] = '\0';
+			n += strncmp(target, "socket:", 7) == 0;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* How many lines of a file contain needle. */
+static int lines_with(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	char line[4096];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* The soft limit on open files raised to the hard one; returns that. */
+static rlim_t raise_nofile(void)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur;
 }
 
 static void send_all(int fd, const char *s, size_t n)
@@ -358,14 +440,19 @@ END_TEST
 
 START_TEST(idle_and_slow_connections_do_not_starve_others)
 {
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-	int n = rl.rlim_cur > 1200 ? 900 : (int)rl.rlim_cur - 100;
+	/* Many addresses (the per-address limit off), 900 slow connections under MAX_CONNECTIONS. The
+	 * server is started with a soft limit of 256 open files, which it must raise itself. */
+	rlim_t limit = raise_nofile();
+	int n = limit > 1200 ? 900 : (int)limit - 300;
+	ck_assert_msg(n >= 500, "the hard limit on open files (%llu) is too low for this test", (unsigned long long)limit);
+	struct rlimit low = {256, limit};
+	setrlimit(RLIMIT_NOFILE, &low);
 	const char *env[] = {"MAX_CONNECTIONS=1024", "MAX_CONNECTIONS_PER_IP=0", "CONNECTION_TIMEOUT=3", NULL};
 	struct server s;
-	ck_assert(server_start(&s, env) == 0);
+	int started = server_start(&s, env) == 0;
+	raise_nofile();
+	ck_assert(started);
+	int base = server_sockets(&s);
 	int *fds = calloc((size_t)n, sizeof(int));
 	int open_ok = 0;
 	for (int i = 0; i < n; i++) {
@@ -373,13 +460,13 @@ START_TEST(idle_and_slow_connections_do_not_starve_others)
 		if (fds[i] < 0)
 			continue;
 		open_ok++;
-		/* a third say nothing, a third send half a request line, a third half a head */
-		if (i % 3 == 1)
-			send_all(fds[i], "GET /collections HT", 19);
-		else if (i % 3 == 2)
-			send_all(fds[i], "GET /collections HTTP/1.1\r\nHost: x\r\nX-Slow: ", 44);
+		send_slowly(fds[i], i);
 	}
 	ck_assert_int_ge(open_ok, n - 10);
+	/* the server holds them all (it raised its own limit on open files), and refused none */
+	sleep_s(0.5);
+	int held = server_sockets(&s) - base;
+	ck_assert_msg(held >= open_ok - 10, "the server holds %d of %d connections", held, open_ok);
 	/* another client is still served, promptly */
 	for (int i = 0; i < 5; i++) {
 		struct resp r;
@@ -401,17 +488,12 @@ START_TEST(idle_and_slow_connections_do_not_starve_others)
 		resp_free(&r);
 	free(hdr);
 	/* the slow ones are closed by the server after CONNECTION_TIMEOUT */
-	sleep_s(4.5);
+	sleep_s(3.5);
 	int closed = 0;
 	for (int i = 0; i < n; i++) {
 		if (fds[i] < 0)
 			continue;
-		struct timeval tv = {1, 0};
-		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		char c[512];
-		ssize_t k = recv(fds[i], c, sizeof(c), 0);
-		if (k == 0 || (k < 0 && errno == ECONNRESET) || k > 0)
-			closed++;
+		closed += closed_by_server(fds[i], 1.0);
 		close(fds[i]);
 		if (i > 30 && closed == 0)
 			break;
@@ -421,6 +503,73 @@ START_TEST(idle_and_slow_connections_do_not_starve_others)
 	ck_assert(http_get(&s, "/collections", &r) == 0);
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+START_TEST(one_address_cannot_take_the_server)
+{
+	/* As deployed: at most 64 connections an address. Thousands of slow ones from 127.0.0.2. */
+	rlim_t limit = raise_nofile();
+	int n = limit > 3300 ? 3000 : (int)limit - 300;
+	ck_assert_msg(n >= 500, "the hard limit on open files (%llu) is too low for this test", (unsigned long long)limit);
+	const char *env[] = {"CONNECTION_TIMEOUT=3", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	int base = server_sockets(&s);
+	int *fds = calloc((size_t)n, sizeof(int));
+	int opened = 0;
+	for (int i = 0; i < n; i++) {
+		fds[i] = connect_from("127.0.0.2", s.port);
+		if (fds[i] < 0)
+			continue;
+		opened++;
+		send_slowly(fds[i], i);
+	}
+	ck_assert_int_ge(opened, n - 10);
+	/* another address is served at once */
+	for (int i = 0; i < 5; i++) {
+		struct resp r;
+		ck_assert(http_get(&s, "/collections/initiatives/items?limit=2", &r) == 0);
+		ck_assert_int_eq(r.status, 200);
+		resp_free(&r);
+	}
+	/* of the flood the server holds 64 and closed the rest at once */
+	sleep_s(0.5);
+	int in_server = server_sockets(&s) - base;
+	ck_assert_msg(in_server >= 60 && in_server <= 64 + 2, "the server has %d connections of one address open (limit 64)",
+		      in_server);
+	int held = 0;
+	for (int i = 0; i < n; i++) {
+		if (fds[i] >= 0 && closed_by_server(fds[i], 0)) {
+			close(fds[i]);
+			fds[i] = -1;
+		} else if (fds[i] >= 0) {
+			held++;
+		}
+	}
+	ck_assert_msg(held >= 60 && held <= 64, "%d connections of one address are held (limit 64)", held);
+	/* thousands of refusals make a few lines of log, not thousands */
+	int said = lines_with(s.log, "connection limit");
+	ck_assert_msg(said >= 1 && said <= 5, "the refusals made %d lines of log", said);
+	/* those it holds it closes after CONNECTION_TIMEOUT; the server is still well */
+	sleep_s(3.5);
+	int closed = 0;
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			closed += closed_by_server(fds[i], 1.0);
+			close(fds[i]);
+		}
+	free(fds);
+	ck_assert_int_eq(closed, held);
+	struct resp r;
+	ck_assert(http_get(&s, "/readyz", &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	int fd = connect_from("127.0.0.2", s.port);
+	ck_assert(fd >= 0);
+	ck_assert_msg(!closed_by_server(fd, 0.3), "the address is still refused after its connections were closed");
+	close(fd);
 	ck_assert_int_eq(server_stop(&s), 0);
 }
 END_TEST
@@ -477,6 +626,7 @@ static Suite *suite(void)
 	tcase_set_timeout(t, 180);
 	tcase_add_test(t, cors_open_for_public_reads_only);
 	tcase_add_test(t, idle_and_slow_connections_do_not_starve_others);
+	tcase_add_test(t, one_address_cannot_take_the_server);
 	tcase_add_test(t, sigterm_lets_running_requests_finish);
 	tcase_add_test(t, reads_through_a_database_stop);
 	tcase_add_test(t, submissions_survive_an_immediate_kill);
