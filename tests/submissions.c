@@ -842,6 +842,56 @@ START_TEST(rate_limited_writes)
 }
 END_TEST
 
+/* Guessing keys and tokens: after AUTH_FAILURES_PER_MINUTE (at least 10 at once) failed attempts
+ * from an address, it gets 429 before any secret is looked at, even with the right one. */
+START_TEST(auth_failures_locked_out)
+{
+	struct server locked;
+	const char *env[] = {"AUTH_FAILURES_PER_MINUTE=1", NULL};
+	ck_assert_int_eq(server_start(&locked, env), 0);
+	char admin[128], auth[200], wrong[200];
+	snprintf(admin, sizeof(admin), "%s/admin/submissions", locked.url);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", moderator_key);
+	const char *right[] = {auth, NULL};
+	struct resp r;
+	ck_assert(http_do("GET", admin, right, &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	/* ten wrong keys and tokens are each a 401 */
+	for (int i = 0; i < 10; i++) {
+		char url[160];
+		if (i % 2) {
+			snprintf(wrong, sizeof(wrong), "Authorization: Bearer rkk_1_geraden%d", i);
+			snprintf(url, sizeof(url), "%s", admin);
+		} else {
+			snprintf(wrong, sizeof(wrong), "Authorization: Bearer rke_geraden%d", i);
+			snprintf(url, sizeof(url), "%s/submissions/1", locked.url);
+		}
+		const char *h[] = {wrong, NULL};
+		ck_assert(http_do("GET", url, h, &r) == 0);
+		ck_assert_msg(r.status == 401, "attempt %d: %ld", i + 1, r.status);
+		resp_free(&r);
+	}
+	/* the eleventh is refused before it is checked, and so is the right key now */
+	const char *h[] = {wrong, NULL};
+	ck_assert(http_do("GET", admin, h, &r) == 0);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "/problems/too-many-requests");
+	ck_assert_int_ge(atoi(resp_header(&r, "Retry-After")), 1);
+	resp_free(&r);
+	ck_assert(http_do("GET", admin, right, &r) == 0);
+	ck_assert_int_eq(r.status, 429);
+	resp_free(&r);
+	/* public reads are not touched */
+	char url[160];
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=1", locked.url);
+	ck_assert(http_do("GET", url, NULL, &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&locked), 0);
+}
+END_TEST
+
 /* The database, not only the C, keeps the public role away from the write functions. */
 START_TEST(roles_in_the_database)
 {
@@ -880,6 +930,7 @@ static Suite *submissions_suite(void)
 	tcase_add_test(t, withdraw_with_token);
 	tcase_add_test(t, tokens_and_keys);
 	tcase_add_test(t, no_secret_in_logs);
+	tcase_add_test(t, auth_failures_locked_out);
 	tcase_add_test(t, revoked_key_refused);
 	tcase_add_test(t, idempotent_retry);
 	tcase_add_test(t, erasure_leaves_no_trace);
