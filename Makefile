@@ -55,11 +55,11 @@ $(BUILD)/unit-tests: $(BUILD)/tests/unit.o $(SERVICE_OBJ)
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/query.o
+$(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/query.o $(BUILD)/utf8.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o $(BUILD)/query.o
+$(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o $(BUILD)/query.o $(BUILD)/utf8.o
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -5,35 +5,8 @@
 #include <string.h>
 
 #include "http.h"
+#include "utf8.h"
 #include "banned.h"
-
-/* The length of the UTF-8 character at p, or 0 when there is none (an invalid or cut sequence). */
-static size_t utf8_char(const unsigned char *p)
-{
-	unsigned long c = p[0], min;
-	size_t n;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	c &= 0x7Fu >> n;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3F);
-	}
-	return c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF) ? 0 : n;
-}
 
 json_t *body_json(struct request *r)
 {
@@ -42,7 +15,7 @@ json_t *body_json(struct request *r)
 	if (!doc) {
 		/* The parser quotes the body near the error, and may quote one byte of a character (after
 		 * a backslash): such bytes become '?', or the detail would not be text and be left out. */
-		for (unsigned char *p = (unsigned char *)err.text; *p;) {
+		for (char *p = err.text; *p;) {
 			size_t n = utf8_char(p);
 			if (n) {
 				p += n;

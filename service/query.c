@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "banned.h"
 
 int query_hexval(int c)
@@ -147,54 +148,6 @@ enum target_status target_parse(struct target *t, const char *raw)
 
 static void add_error(struct perrors *errs, const char *parameter, const char *code, const char *fmt,
 		      ...) __attribute__((format(printf, 4, 5)));
-
-/* Whether s is well-formed UTF-8, as PostgreSQL and jansson take it: no overlong forms, no
- * surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		unsigned long c = *p;
-		size_t n;
-		unsigned long min;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			min = 0x10000;
-		} else {
-			return 0;
-		}
-		c &= 0x3F >> n;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return 0;
-			c = c << 6 | (p[i] & 0x3F);
-		}
-		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
-
-/* How many bytes of s to show when at most max fit: never ending inside a UTF-8 sequence, so that
- * a name cut short in a message is still text. */
-static int utf8_cut(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-	if (n == max) /* s[n] is the first byte left out: not one inside a sequence */
-		for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; k++)
-			n--;
-	return (int)n;
-}
 
 static void add_error(struct perrors *errs, const char *parameter, const char *code, const char *fmt, ...)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "codes.h"
+#include "utf8.h"
 #include "banned.h"
 
 /* Copies what fits; pointers and parameters are bounded by the checks that make them. */
@@ -145,8 +146,7 @@ static void at(char *dst, size_t n, const char *base, const char *key)
 	if (w < 0 || (size_t)w >= n)
 		return;
 	size_t o = (size_t)w;
-	for (const unsigned char *k = (const unsigned char *)key; *k;) {
-		size_t len = 1;
+	for (const char *k = key; *k;) {
 		if (*k == '~' || *k == '/') {
 			if (o + 2 >= n)
 				break;
@@ -155,8 +155,9 @@ static void at(char *dst, size_t n, const char *base, const char *key)
 			k++;
 			continue;
 		}
-		while (len < 4 && (k[len] & 0xC0) == 0x80)
-			len++;
+		size_t len = utf8_char(k); /* member names are UTF-8: jansson refuses anything else */
+		if (!len)
+			len = 1;
 		if (o + len >= n)
 			break;
 		memcpy(dst + o, k, len);
