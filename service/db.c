@@ -92,45 +92,23 @@ static void set_error(struct db_error *err, unsigned status, const char *sqlstat
 }
 
 /* While the database is down every request tries to connect: the log gets the first failure, then
- * at most one line per LOG_FAILURE_EVERY_S seconds with the number of failures since, and one line
+ * at most one line per LOG_THROTTLE_S seconds with the number of failures since, and one line
  * when a connection succeeds again. */
-#define LOG_FAILURE_EVERY_S 10
-
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned long fail_unlogged;  /* failures since the last line */
-static int fail_down;                /* the last attempt failed */
-static time_t fail_logged_at;
+static struct log_throttle connect_failures = LOG_THROTTLE_INIT;
 
 static void note_connect(int ok, const char *message)
 {
 	char line[64];
-	int log_fail = 0, log_back = 0;
-	unsigned long n = 0;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&fail_mu);
+	unsigned long n;
 	if (ok) {
-		log_back = fail_down;
-		n = fail_unlogged;
-		fail_down = 0;
-		fail_unlogged = 0;
-	} else {
-		fail_unlogged++;
-		if (!fail_down || now.tv_sec - fail_logged_at >= LOG_FAILURE_EVERY_S) {
-			log_fail = 1;
-			n = fail_unlogged;
-			fail_unlogged = 0;
-			fail_logged_at = now.tv_sec;
+		if (log_throttle_end(&connect_failures, &n)) {
+			snprintf(line, sizeof(line), "%lu", n);
+			log_info("database connection restored", "unlogged_failures", line);
 		}
-		fail_down = 1;
-	}
-	pthread_mutex_unlock(&fail_mu);
-	if (log_fail) {
+	} else if (log_throttle(&connect_failures, "connect", &n)) {
+		n++; /* this one too */
 		snprintf(line, sizeof(line), "database connection failed (%lu time%s)", n, n == 1 ? "" : "s");
 		log_error(line, message);
-	} else if (log_back) {
-		snprintf(line, sizeof(line), "%lu", n);
-		log_info("database connection restored", "unlogged_failures", line);
 	}
 }
 

@@ -64,6 +64,37 @@ void log_error(const char *msg, const char *detail)
 	finish(&b);
 }
 
+int log_throttle(struct log_throttle *t, const char *key, unsigned long *unlogged)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&t->mu);
+	int same = t->active && strcmp(t->key, key) == 0;
+	int pass = !same || now.tv_sec - t->logged_at >= LOG_THROTTLE_S;
+	if (pass) {
+		*unlogged = t->active ? t->unlogged : 0;
+		snprintf(t->key, sizeof(t->key), "%s", key);
+		t->active = 1;
+		t->logged_at = now.tv_sec;
+		t->unlogged = 0;
+	} else {
+		t->unlogged++;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return pass;
+}
+
+int log_throttle_end(struct log_throttle *t, unsigned long *unlogged)
+{
+	pthread_mutex_lock(&t->mu);
+	int was = t->active;
+	*unlogged = t->unlogged;
+	t->active = 0;
+	t->unlogged = 0;
+	pthread_mutex_unlock(&t->mu);
+	return was;
+}
+
 void log_request(const char *method, const char *target, unsigned status, size_t bytes,
 		 double duration_ms, const char *remote)
 {
