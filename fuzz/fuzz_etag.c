@@ -28,7 +28,7 @@ static void make_etag(const uint8_t *body, size_t len, char *dst, size_t n)
 	uLong crc = crc32(0L, Z_NULL, 0), adl = adler32(0L, Z_NULL, 0);
 	crc = crc32(crc, body, (uInt)len);
 	adl = adler32(adl, body, (uInt)len);
-	snprintf(dst, n, "\"%08lx%08lx%zx\"", crc & 0xffffffffUL, adl & 0xffffffffUL, len);
+	cache_etag_format(crc, adl, len, dst, n);
 }
 
 static int has_star_element(const char *h)

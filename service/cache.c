@@ -182,6 +182,17 @@ static int add_common_headers(struct MHD_Response *resp, const char *etag, const
 	return ok ? 0 : -1;
 }
 
+void cache_etag_format(unsigned long crc, unsigned long adler, size_t len, char *dst, size_t n)
+{
+	snprintf(dst, n, "\"%08lx%08lx%zx\"", crc & 0xffffffffUL, adler & 0xffffffffUL, len);
+}
+
+void cache_etag_gz(const char *etag, char *dst, size_t n)
+{
+	size_t len = strlen(etag);
+	snprintf(dst, n, "%.*s-gz\"", (int)(len ? len - 1 : 0), etag);
+}
+
 int cache_etag_matches(const char *header, const char *etag)
 {
 	size_t elen = etag ? strlen(etag) : 0;
@@ -322,7 +333,7 @@ int cache_store(struct cache *c, struct cache_put *put)
 	e->hash = hash_bytes(put->key, put->keylen);
 	e->generation = put->generation;
 	snprintf(e->etag, sizeof(e->etag), "%s", put->etag);
-	snprintf(e->etag_gz, sizeof(e->etag_gz), "%.*s-gz\"", (int)(strlen(e->etag) - 1), e->etag);
+	cache_etag_gz(e->etag, e->etag_gz, sizeof(e->etag_gz));
 	snprintf(e->cache_control, sizeof(e->cache_control), "%s", put->cache_control);
 
 	char *z = NULL;

@@ -69,6 +69,12 @@ int cache_store(struct cache *c, struct cache_put *put);
 struct target;
 int cache_key(struct buf *dst, const char *base_url, const struct target *t, const char *accept);
 
+/* The ETag the server gives a body: its CRC-32 and Adler-32 (as zlib computes them from their
+ * initial values) and its length, quoted; dst >= 32. The gzip variant of an ETag (the same with
+ * -gz, as If-None-Match may send it back); dst >= strlen(etag) + 4. */
+void cache_etag_format(unsigned long crc, unsigned long adler, size_t len, char *dst, size_t n);
+void cache_etag_gz(const char *etag, char *dst, size_t n);
+
 /* If-None-Match uses the weak comparison: W/ prefixes and the -gz suffix do not matter. */
 int cache_etag_matches(const char *if_none_match, const char *etag);
 

@@ -62,7 +62,7 @@ void landing_get(struct request *r)
 {
 	if (wants_html(r)) {
 		if (r->app->web)
-			http_send_web(r, WEB_PAGE, "index.html");
+			web_send(r, WEB_PAGE, "index.html");
 		else
 			http_problem(r, 406, "not-acceptable", "this server does not serve the website: only JSON");
 		return;

@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
-#include "web.h"
 #include "banned.h"
 
 /* Bytes of an unexpected request body read (and discarded) before answering 413. */
@@ -493,7 +491,7 @@ static void make_etag(const struct response *rs, char *dst, size_t n)
 		adl = adler32(adl, (const Bytef *)rs->body + off, chunk);
 		off += chunk;
 	}
-	snprintf(dst, n, "\"%08lx%08lx%zx\"", crc & 0xffffffffUL, adl & 0xffffffffUL, rs->len);
+	cache_etag_format(crc, adl, rs->len, dst, n);
 }
 
 static int accepts_gzip(struct MHD_Connection *conn)
@@ -507,22 +505,6 @@ static int accepts_gzip(struct MHD_Connection *conn)
 const char *http_request_header(const struct request *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-void http_send_web(struct request *r, int kind, const char *name)
-{
-	unsigned status;
-	size_t len;
-	const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	struct MHD_Response *resp = web_response(r->app->web, (enum web_kind)kind, name, accepts_gzip(r->conn), inm,
-						 &status, &len);
-	if (!resp) {
-		http_problem(r, 404, "not-found", r->app->web ? "there is no such file" : "this server does not serve the website");
-		return;
-	}
-	http_respond(r, status, NULL, NULL, 0);
-	r->resp.ready = resp;
-	r->resp.len = len;
 }
 
 static enum MHD_Result queue(struct request *r)
@@ -765,40 +747,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 }
 
 /* libmicrohttpd's messages. A flood (connections refused at the limit, accept() failing) says the
- * same thing thousands of times a second: a message the same as the one before, within
- * MHD_LOG_QUIET_S seconds of its first time, is counted instead, and the count is logged with the
- * next message that is let through. */
-#define MHD_LOG_QUIET_S 10
+ * same thing thousands of times a second: a message the same as the one before is logged at most
+ * once per LOG_THROTTLE_S seconds, and the count of the others with the next line let through. */
+static struct log_throttle mhd_messages = LOG_THROTTLE_INIT;
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	static char last[512];
-	static time_t last_at;
-	static unsigned long repeated;
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	size_t n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&mu);
-	if (strcmp(msg, last) == 0 && now.tv_sec - last_at < MHD_LOG_QUIET_S) {
-		repeated++;
-		pthread_mutex_unlock(&mu);
+	unsigned long repeated;
+	if (!log_throttle(&mhd_messages, msg, &repeated))
 		return;
-	}
-	char said[96] = "";
 	if (repeated) {
+		char said[32];
 		snprintf(said, sizeof(said), "%lu", repeated);
 		log_info("http: the message before was repeated", "times", said);
 	}
-	snprintf(last, sizeof(last), "%s", msg);
-	last_at = now.tv_sec;
-	repeated = 0;
-	pthread_mutex_unlock(&mu);
 	log_error("http", msg);
 }
 

@@ -87,8 +87,6 @@ void http_problem_db(struct request *r, const struct db_error *e);
 /* A header of the request, or NULL. */
 const char *http_request_header(const struct request *r, const char *name);
 
-/* A file of the website (web.h): a page such as "index.html" or an asset; 404 when there is none. */
-void http_send_web(struct request *r, int kind, const char *name);
 
 /* Content negotiation (RFC 9110 12.5.1): the index in types[] of the best match for the Accept
  * header, or -1 when it refuses them all. Each type weighs what the most specific range naming it
@@ -97,7 +95,7 @@ void http_send_web(struct request *r, int kind, const char *name);
  * ignored. Pure; exposed for tests. */
 int http_accept_match(const char *accept, const char *const *types);
 /* Whether an Accept-Encoding header accepts gzip (or x-gzip, or * when gzip is not named) with a
- * weight above 0. Pure; exposed for tests. */
+ * weight above 0. Pure. */
 int http_accepts_gzip(const char *accept_encoding);
 /* Picks the response format from an `f` parameter (values fvalues[]) or else from Accept
  * (media types types[]); answers 406 itself and returns -1 when nothing fits. */

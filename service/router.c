@@ -87,6 +87,8 @@ enum router_result router_match(const char *method, const struct target *t, cons
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	size_t used = 0;
 	int path_found = 0;
+	const char *listed[8]; /* the methods in allow: each once, though several patterns may match */
+	size_t nlisted = 0;
 	allow[0] = '\0';
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!path_matches(routes[i].pattern, t))
@@ -96,12 +98,13 @@ enum router_result router_match(const char *method, const struct target *t, cons
 			return ROUTER_FOUND;
 		}
 		path_found = 1;
-		/* each method once, though several patterns may match ("coverage" and {code}) */
-		int listed = 0;
-		for (size_t k = 0; k < i && !listed; k++)
-			listed = strcmp(routes[k].method, routes[i].method) == 0 && path_matches(routes[k].pattern, t);
-		if (listed)
-			continue;
+		size_t k = 0;
+		while (k < nlisted && strcmp(listed[k], routes[i].method) != 0)
+			k++;
+		if (k < nlisted)
+			continue; /* "coverage" and {code} both match, say */
+		if (nlisted < sizeof(listed) / sizeof(listed[0]))
+			listed[nlisted++] = routes[i].method;
 		int w = snprintf(allow + used, allowlen - used, "%s%s%s", used ? ", " : "", routes[i].method,
 				 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
 		if (w > 0 && (size_t)w < allowlen - used)

@@ -20,6 +20,7 @@
 #define WEB_MAX_FILES 256
 #define WEB_MAX_FILE_BYTES (8u << 20)
 #define WEB_MAX_NAME 128
+#define MAX_BACKGROUND_URL 512 /* bytes of WEB_BACKGROUND_URL */
 
 /* One file of the site, with its responses made once and shared by every request. */
 struct web_file {
@@ -133,7 +134,7 @@ static char *with_background(const char *page, size_t len, const char *url, size
 	const char *at = strstr(page, tag);
 	if (!at || !url)
 		return NULL;
-	char esc[1024];
+	char esc[MAX_BACKGROUND_URL * 6 + 8]; /* every character may become &quot; */
 	html_escape(url, esc, sizeof(esc));
 	size_t head = (size_t)(at - page) + sizeof(tag) - 2; /* up to and including content=" */
 	size_t n = len + strlen(esc);
@@ -153,7 +154,7 @@ static char *with_background(const char *page, size_t len, const char *url, size
 static int background_origin(const char *url, char *origin, size_t n)
 {
 	size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
-	if (!scheme || !strstr(url, "{z}") || !strstr(url, "{x}") || !strstr(url, "{y}") || strlen(url) > 512)
+	if (!scheme || !strstr(url, "{z}") || !strstr(url, "{x}") || !strstr(url, "{y}") || strlen(url) > MAX_BACKGROUND_URL)
 		return -1;
 	size_t host = strcspn(url + scheme, "/");
 	if (host == 0 || scheme + host >= n)
@@ -212,10 +213,9 @@ static int add_file(struct web *w, enum web_kind kind, const char *name, char *b
 	f->kind = kind;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->len = len;
-	uLong crc = crc32(0L, (const Bytef *)body, (uInt)len);
-	uLong adl = adler32(1L, (const Bytef *)body, (uInt)len);
-	snprintf(f->etag, sizeof(f->etag), "\"%08lx%08lx%zx\"", crc & 0xffffffffUL, adl & 0xffffffffUL, len);
-	snprintf(f->etag_gz, sizeof(f->etag_gz), "\"%08lx%08lx%zx-gz\"", crc & 0xffffffffUL, adl & 0xffffffffUL, len);
+	cache_etag_format(crc32(0L, (const Bytef *)body, (uInt)len), adler32(1L, (const Bytef *)body, (uInt)len), len,
+			  f->etag, sizeof(f->etag));
+	cache_etag_gz(f->etag, f->etag_gz, sizeof(f->etag_gz));
 	char *z = NULL;
 	if (m->text && len >= 256 && cache_gzip(body, len, &z, &f->gzlen) == 0) {
 		f->gz = MHD_create_response_from_buffer(f->gzlen, z, MHD_RESPMEM_MUST_FREE);
@@ -283,6 +283,34 @@ static int load_dir(struct web *w, int dirfd, enum web_kind kind, const char *ba
 	}
 	closedir(d); /* closes dirfd */
 	return rc;
+}
+
+/* The ready response for a file: the gzip variant when gzip_ok and there is one, an empty 304 when
+ * if_none_match names its ETag. NULL when there is no such file. It stays owned by w. */
+static struct MHD_Response *web_response(const struct web *w, enum web_kind kind, const char *name, int gzip_ok,
+					 const char *if_none_match, unsigned *status, size_t *len)
+{
+	if (!w || !name)
+		return NULL;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct web_file *f = &w->files[i];
+		if (f->kind != kind || strcmp(f->name, name) != 0)
+			continue;
+		int gz = gzip_ok && f->gz;
+		if (if_none_match && cache_etag_matches(if_none_match, f->etag)) {
+			*status = 304;
+			*len = 0;
+			return gz ? f->not_modified_gz : f->not_modified;
+		}
+		*status = 200;
+		if (gz) {
+			*len = f->gzlen;
+			return f->gz;
+		}
+		*len = f->len;
+		return f->plain;
+	}
+	return NULL;
 }
 
 struct web *web_load(const char *root, const char *background_url, char *err, size_t errlen)
@@ -354,46 +382,31 @@ void web_free(struct web *w)
 	free(w);
 }
 
-struct MHD_Response *web_response(const struct web *w, enum web_kind kind, const char *name, int gzip_ok,
-				  const char *if_none_match, unsigned *status, size_t *len)
+void web_send(struct request *r, enum web_kind kind, const char *name)
 {
-	if (!w || !name)
-		return NULL;
-	for (size_t i = 0; i < w->n; i++) {
-		const struct web_file *f = &w->files[i];
-		if (f->kind != kind || strcmp(f->name, name) != 0)
-			continue;
-		int gz = gzip_ok && f->gz;
-		if (if_none_match && cache_etag_matches(if_none_match, f->etag)) {
-			*status = 304;
-			*len = 0;
-			return gz ? f->not_modified_gz : f->not_modified;
-		}
-		*status = 200;
-		if (gz) {
-			*len = f->gzlen;
-			return f->gz;
-		}
-		*len = f->len;
-		return f->plain;
+	unsigned status;
+	size_t len;
+	struct MHD_Response *resp =
+		web_response(r->app->web, kind, name, http_accepts_gzip(http_request_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING)),
+			     http_request_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), &status, &len);
+	if (!resp) {
+		http_problem(r, 404, "not-found", r->app->web ? "there is no such file" : "this server does not serve the website");
+		return;
 	}
-	return NULL;
-}
-
-const char *web_csp(const struct web *w)
-{
-	return w ? w->csp : "";
+	http_respond(r, status, NULL, NULL, 0);
+	r->resp.ready = resp;
+	r->resp.len = len;
 }
 
 /* --- handlers --- */
 
 void form_page_get(struct request *r)
 {
-	http_send_web(r, WEB_PAGE, "aanmelden.html");
+	web_send(r, WEB_PAGE, "aanmelden.html");
 }
 
 void asset_get(struct request *r)
 {
 	/* the decoded segment: "a%2Fb" is the name "a/b", which no file of the site has */
-	http_send_web(r, WEB_ASSET, r->target.seg[1]);
+	web_send(r, WEB_ASSET, r->target.seg[1]);
 }

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 struct web;
-struct MHD_Response;
+struct request;
 
 /* Reads root/ *.html (the pages) and root/assets/ * (content-hashed assets). background_url, when
  * not NULL, is a tile URL template (https://host/{z}/{x}/{y}.png) written into the pages' meta
@@ -19,13 +19,9 @@ void web_free(struct web *w);
 
 enum web_kind { WEB_PAGE, WEB_ASSET };
 
-/* A ready response for the file `name` (a page such as "index.html", or an asset name): the gzip
- * variant when gzip_ok and it is smaller, an empty 304 when if_none_match names its ETag. NULL
- * when there is no such file. The response stays owned by w. */
-struct MHD_Response *web_response(const struct web *w, enum web_kind kind, const char *name, int gzip_ok,
-				  const char *if_none_match, unsigned *status, size_t *len);
-
-/* The Content-Security-Policy of the pages (for tests and for other HTML). */
-const char *web_csp(const struct web *w);
+/* Answers r with the file `name` of the site (a page such as "index.html", or an asset name): its
+ * ready response, gzip when the client takes it and it is smaller, a 304 when If-None-Match names
+ * its ETag; 404 problem+json when there is no such file or no site. */
+void web_send(struct request *r, enum web_kind kind, const char *name);
 
 #endif
