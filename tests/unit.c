@@ -654,15 +654,16 @@ START_TEST(crypto_equal_compares_every_byte)
 }
 END_TEST
 
-/* A call of a comparison that stops at the first difference (memcmp and the str*cmp family) whose
- * arguments, string literals aside, name a secret or its hash: 1, the text of the call in *what. */
-static int compares_a_secret(const char *line, char *what, size_t n)
+/* A call, begun in the len bytes at line, of a comparison that stops at the first difference
+ * (memcmp and the str*cmp family) whose arguments, string literals aside and over as many lines as
+ * they take, name a secret or its hash: 1, the text of the call in *what. */
+static int compares_a_secret(const char *line, size_t len, char *what, size_t n)
 {
 	static const char *const cmps[] = {"memcmp", "bcmp", "strcmp", "strncmp", "strcasecmp", "strncasecmp", NULL};
 	static const char *const words[] = {"hash", "secret", "token", "digest", "passw", "mac", NULL};
 	for (int c = 0; cmps[c]; c++) {
 		size_t cl = strlen(cmps[c]);
-		for (const char *p = strstr(line, cmps[c]); p; p = strstr(p + 1, cmps[c])) {
+		for (const char *p = strstr(line, cmps[c]); p && p < line + len; p = strstr(p + 1, cmps[c])) {
 			if ((p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
 				continue;
 			const char *a = p + cl;
@@ -686,6 +687,11 @@ static int compares_a_secret(const char *line, char *what, size_t n)
 					in_str = 1;
 					continue;
 				}
+				if (isspace((unsigned char)*q)) {
+					if (k > 0 && args[k - 1] != ' ')
+						args[k++] = ' ';
+					continue;
+				}
 				if (*q == '(')
 					depth++;
 				else if (*q == ')' && --depth == 0)
@@ -703,16 +709,25 @@ static int compares_a_secret(const char *line, char *what, size_t n)
 	return 0;
 }
 
+static int secret_call(const char *code)
+{
+	char what[600];
+	return compares_a_secret(code, strlen(code), what, sizeof(what));
+}
+
 START_TEST(secrets_compared_in_constant_time)
 {
 	char what[600];
 	/* what the scan must find, and what it must let be */
-	ck_assert_int_eq(compares_a_secret("if (memcmp(h, stored_hash, 32) == 0)", what, sizeof(what)), 1);
-	ck_assert_int_eq(compares_a_secret("ok = strcmp(tok, row->token) == 0;", what, sizeof(what)), 1);
-	ck_assert_int_eq(compares_a_secret("x = strncmp ( secret, given, n );", what, sizeof(what)), 1);
-	ck_assert_int_eq(compares_a_secret("if (strncasecmp(h, \"Bearer \", 7) != 0)", what, sizeof(what)), 0);
-	ck_assert_int_eq(compares_a_secret("memcmp(e->key, key, keylen) == 0", what, sizeof(what)), 0);
-	ck_assert_int_eq(compares_a_secret("ok = crypto_equal(h, stored_hash, 32);", what, sizeof(what)), 0);
+	ck_assert_int_eq(secret_call("if (memcmp(h, stored_hash, 32) == 0)"), 1);
+	ck_assert_int_eq(secret_call("ok = strcmp(tok, row->token) == 0;"), 1);
+	ck_assert_int_eq(secret_call("x = strncmp ( secret, given, n );"), 1);
+	ck_assert_int_eq(secret_call("if (strncasecmp(h, \"Bearer \", 7) != 0)"), 0);
+	ck_assert_int_eq(secret_call("memcmp(e->key, key, keylen) == 0"), 0);
+	ck_assert_int_eq(secret_call("ok = crypto_equal(h, stored_hash, 32);"), 0);
+	ck_assert_int_eq(secret_call("if (memcmp(h,\n\t   stored_hash, 32) == 0)"), 1);
+	/* a call is found on the line where it begins, once */
+	ck_assert_int_eq(compares_a_secret("x = 1;\nmemcmp(a, hash, 2);", 7, what, sizeof(what)), 0);
 
 	/* every comparison in the service's sources */
 	const char *top = getenv("RK_TOP") ? getenv("RK_TOP") : ".";
@@ -728,20 +743,30 @@ START_TEST(secrets_compared_in_constant_time)
 			continue;
 		char path[8192];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		FILE *f = fopen(path, "r");
+		FILE *f = fopen(path, "rb");
 		ck_assert_ptr_nonnull(f);
+		fseek(f, 0, SEEK_END);
+		size_t size = (size_t)ftell(f);
+		rewind(f);
+		char *text = malloc(size + 1);
+		ck_assert(fread(text, 1, size, f) == size);
+		text[size] = '\0';
+		fclose(f);
 		files++;
-		char line[4096];
-		for (int ln = 1; fgets(line, sizeof(line), f); ln++) {
-			if (strstr(line, "crypto_equal("))
-				equal_calls++;
-			if (compares_a_secret(line, what, sizeof(what))) {
+		/* line by line, but a call's arguments are read on as far as they go */
+		int ln = 1;
+		for (const char *line = text; *line; ln++) {
+			size_t len = strcspn(line, "\n");
+			const char *eq = strstr(line, "crypto_equal(");
+			equal_calls += eq && eq < line + len;
+			if (compares_a_secret(line, len, what, sizeof(what))) {
 				found++;
 				size_t used = strlen(report);
 				snprintf(report + used, sizeof(report) - used, "\n  service/%s:%d: %s", de->d_name, ln, what);
 			}
+			line += len + (line[len] == '\n');
 		}
-		fclose(f);
+		free(text);
 	}
 	closedir(d);
 	ck_assert_int_gt(files, 10);
