@@ -74,19 +74,8 @@ note() { printf 'peers %s: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { note "$*"; exit 1; }
 
 # --- packages and build ------------------------------------------------------------------------
-install_packages() {
-  local p missing=()
-  for p in wrk nginx mapserver-bin cgi-mapserver spawn-fcgi; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  note "installing ${missing[*]}"
-  local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
 deploy/install-deps.sh
-install_packages
+deploy/install-deps.sh --only wrk nginx mapserver-bin cgi-mapserver spawn-fcgi
 note "building (make binaries)"
 make -s binaries >/dev/null
 mapserv_bin=/usr/lib/cgi-bin/mapserv

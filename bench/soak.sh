@@ -78,12 +78,7 @@ die() { note "$*"; exit 1; }
 
 # --- packages and build ------------------------------------------------------------------------
 deploy/install-deps.sh
-if ! command -v wrk >/dev/null; then
-  note "installing wrk"
-  sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
+deploy/install-deps.sh --only wrk
 note "building (make binaries)"
 make -s binaries >/dev/null
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages routekaart needs to build and run, when any is missing; with --test
-# also what the tests need beyond that (Chromium for the browser tests). Node.js and npm come from
-# Debian when the machine has none. Uses sudo when not run as root. Quiet when everything is present.
+# also what the tests need beyond that (Chromium for the browser tests); with --only PACKAGE... just
+# those (the tools of the long runs: valgrind, wrk, sqlmap). Node.js and npm come from Debian when
+# the machine has none. Uses sudo when not run as root. Quiet when everything is present.
 set -euo pipefail
 
 packages=(
@@ -12,10 +13,12 @@ packages=(
   python3 python3-yaml curl ca-certificates
 )
 test_packages=(chromium fonts-dejavu-core libclang-rt-14-dev)
+only=0
 if [ "${1:-}" = "--test" ]; then packages=("${test_packages[@]}"); shift; fi
+if [ "${1:-}" = "--only" ]; then shift; packages=("$@"); only=1; fi
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${packages[@]}" "${test_packages[@]}"; exit 0; fi
 # a Node.js of its own (e.g. from NodeSource) is used as it is
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+if [ $only = 0 ] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

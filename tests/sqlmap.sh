@@ -5,7 +5,7 @@
 #   SQLMAP_BUDGET_MINUTES=0 tests/sqlmap.sh  no bound: every test of every parameter to the end
 #   SQLMAP_ONLY='admin/audit' tests/sqlmap.sh   only the targets whose "endpoint parameter" matches
 #
-# What it does. Installs sqlmap when missing (apt-get, with sudo when not root); builds the
+# What it does. Installs what is missing (deploy/install-deps.sh, and --only sqlmap); builds the
 # binaries when build/routekaartd is missing (make binaries); sets up its own cluster var/sqlmap
 # (RK_PG_FAST=1 deploy/db-setup.sh sqlmap --fresh: migrations, reference and demo data) and stops
 # it at the end, also on failure or Ctrl-C; issues an API key of each role it needs (moderator
@@ -70,14 +70,8 @@ build=${SQLMAP_BUILD:-build}
 name=sqlmap
 say() { printf '%s\n' "$*" >&2; }
 
-if ! command -v sqlmap >/dev/null 2>&1; then
-  say "sqlmap: installing the Debian package"
-  sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get install -y sqlmap >/dev/null || { $sudo apt-get update >/dev/null && $sudo apt-get install -y sqlmap >/dev/null; }
-fi
-command -v curl >/dev/null 2>&1 || { say "sqlmap.sh: curl is needed"; exit 2; }
-python3 -c 'import yaml' 2>/dev/null || { say "sqlmap.sh: python3-yaml is needed (deploy/install-deps.sh installs it)"; exit 2; }
+deploy/install-deps.sh
+deploy/install-deps.sh --only sqlmap
 
 if [ ! -x "$build/routekaartd" ]; then
   say "sqlmap: building (make binaries)"
