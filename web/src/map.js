@@ -22,13 +22,6 @@
   var MULTI = { region: true, profiel: true, leerweg: true, niveau: true, route_kind: true };
 
   var KINDS = ['doorlopende_leerroute', 'geintegreerde_route', 'leerlab', 'samenwerking'];
-  // The colours of the route kinds (also in style.css, .kind--*); the cluster rings are drawn in SVG.
-  var KIND_COLOURS = {
-    doorlopende_leerroute: '#39870c',
-    geintegreerde_route: '#007bc7',
-    leerlab: '#f9e11e',
-    samenwerking: '#8b8b8b',
-  };
   var CHOROPLETH_COLOURS = ['#f2f0f7', '#cbc9e2', '#9e9ac8', '#756bb1', '#54278f'];
   var NO_DATA_COLOUR = '#d9d9d9';
   var REGION_TYPES = ['provincie', 'arbeidsmarktregio', 'rmc', 'gemeente'];
@@ -577,8 +570,8 @@
     counts.forEach(function (c, i) {
       if (!c) return;
       var len = (c / n) * circ;
-      arcs += '<circle cx="20" cy="20" r="' + r + '" fill="none" stroke="' + KIND_COLOURS[KINDS[i]] +
-        '" stroke-width="7" stroke-dasharray="' + len.toFixed(2) + ' ' + (circ - len).toFixed(2) +
+      arcs += '<circle class="cluster__arc kind--' + KINDS[i] + '" cx="20" cy="20" r="' + r +
+        '" fill="none" stroke-width="7" stroke-dasharray="' + len.toFixed(2) + ' ' + (circ - len).toFixed(2) +
         '" stroke-dashoffset="' + (-offset).toFixed(2) + '" transform="rotate(-90 20 20)"/>';
       offset += len;
     });
