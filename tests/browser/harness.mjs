@@ -2,7 +2,7 @@
 // tests/run.sh set up), Debian's Chromium driven by playwright-core, SQL through psql, API keys made
 // as an operator makes them, and screenshots kept as test artifacts.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -33,7 +33,6 @@ export async function startServer(extraEnv = {}) {
     WEB_ROOT: need('RK_WEB_ROOT'),
     ...extraEnv,
   };
-  const { openSync } = await import('node:fs');
   const fd = openSync(log, 'w');
   const child = spawn(bin, [], { env, stdio: ['ignore', 'ignore', fd] });
   let exited = false;
