@@ -98,16 +98,29 @@
     return v.split(/[\s,;]+/).filter(Boolean);
   }
 
+  // What a value of each shape must look like: shown for the service's format errors (messageFor)
+  // and, with a full stop, by the checks while typing.
+  var FORMATS = {
+    kvk: 'Een KvK-nummer bestaat uit 8 cijfers, bijvoorbeeld 12345678',
+    email: 'Vul een geldig e-mailadres in, zoals naam@school.nl',
+    url: 'Vul een volledig webadres in dat begint met https:// of http://',
+    phone: 'Vul een geldig telefoonnummer in, bijvoorbeeld 038 123 4567',
+    crebo: 'Een crebo-code bestaat uit 5 cijfers',
+    brin: 'Een BRIN-nummer bestaat uit 2 cijfers en 2 hoofdletters, zoals 25LH',
+    vestigingscode: 'Een vestigingscode bestaat uit 2 cijfers, 2 hoofdletters en 2 cijfers, zoals 25LH01',
+    date: 'Vul een geldige datum in',
+  };
+
   // What a check says about a value, or '' when it is fine. Empty values are left to the service.
   var checks = {
     kvk: function (v) {
-      return KVK.test(normaliseKvk(v)) ? '' : 'Een KvK-nummer bestaat uit 8 cijfers, bijvoorbeeld 12345678.';
+      return KVK.test(normaliseKvk(v)) ? '' : FORMATS.kvk + '.';
     },
     email: function (v) {
-      return isEmail(v) ? '' : 'Vul een geldig e-mailadres in, zoals naam@school.nl.';
+      return isEmail(v) ? '' : FORMATS.email + '.';
     },
     url: function (v) {
-      return isUrl(v) ? '' : 'Vul een volledig webadres in dat begint met https:// of http://.';
+      return isUrl(v) ? '' : FORMATS.url + '.';
     },
     phone: function (v) {
       return PHONE.test(v) ? '' : 'Vul een geldig telefoonnummer in, bijvoorbeeld 038 123 4567 of +31 38 123 4567.';
@@ -852,17 +865,6 @@
   }
 
   // --- errors --------------------------------------------------------------------------------------
-
-  var FORMATS = {
-    kvk: 'Een KvK-nummer bestaat uit 8 cijfers, bijvoorbeeld 12345678',
-    email: 'Vul een geldig e-mailadres in, zoals naam@school.nl',
-    url: 'Vul een volledig webadres in dat begint met https:// of http://',
-    phone: 'Vul een geldig telefoonnummer in, bijvoorbeeld 038 123 4567',
-    crebo: 'Een crebo-code bestaat uit 5 cijfers',
-    brin: 'Een BRIN-nummer bestaat uit 2 cijfers en 2 hoofdletters, zoals 25LH',
-    vestigingscode: 'Een vestigingscode bestaat uit 2 cijfers, 2 hoofdletters en 2 cijfers, zoals 25LH01',
-    date: 'Vul een geldige datum in',
-  };
 
   // The shape a member must have, from its name (the service's errors carry no parameter).
   function formatOf(pointer) {
