@@ -94,6 +94,10 @@
     return v.replace(/[\s.]/g, '');
   }
 
+  function normaliseBrin(v) {
+    return v.toUpperCase().replace(/\s/g, '');
+  }
+
   function splitCrebo(v) {
     return v.split(/[\s,;]+/).filter(Boolean);
   }
@@ -140,7 +144,7 @@
   function tidy(input) {
     var kind = input.dataset.check;
     var v = input.value.trim();
-    if (kind === 'brin') v = v.toUpperCase().replace(/\s/g, '');
+    if (kind === 'brin') v = normaliseBrin(v);
     if (kind === 'url' && v && !/^[a-z][a-z0-9+.-]*:/i.test(v) && /^[^\s/]+\.[^\s]+$/.test(v)) v = 'https://' + v;
     if (v !== input.value) input.value = v;
   }
@@ -453,7 +457,7 @@
 
     // Names and places by substring; a vestigingscode or BRIN by the school's BRIN.
     function query(text) {
-      var code = text.toUpperCase().replace(/\s/g, '');
+      var code = normaliseBrin(text);
       var p = new URLSearchParams();
       var exact = null;
       if (BRIN.test(code) || VESTIGING.test(code)) {
@@ -799,7 +803,7 @@
       party({ role: 'vo', vestigingscode: li.dataset.code }, li, { vestigingscode: li });
     });
     rowsOf('mbo').forEach(function (row, i) {
-      var v = text(row, 'brin').toUpperCase().replace(/\s/g, '');
+      var v = normaliseBrin(text(row, 'brin'));
       if (!v && i > 0) return;
       var p = { role: 'mbo' };
       if (VESTIGING.test(v)) p.vestigingscode = v;
