@@ -339,11 +339,13 @@
     row.remove();
     renumber(kind);
     updateLimits();
-    var rest = rowsOf(kind);
-    // Focus stays near: the row that took its place, the one before, or the add button.
-    var next = rest[i] || rest[i - 1];
-    if (next) next.focus();
-    else form.querySelector('[data-add="' + kind + '"]').focus();
+    focusNear(rowsOf(kind), i, form.querySelector('[data-add="' + kind + '"]'));
+  }
+
+  // After the item at i was removed, focus stays near: the item that took its place, the one
+  // before, or else the fallback.
+  function focusNear(items, i, fallback) {
+    (items[i] || items[i - 1] || fallback).focus();
   }
 
   function renumber(kind) {
@@ -402,10 +404,8 @@
       var i = items.indexOf(li);
       li.remove();
       schoolsChanged();
-      var rest = voItems();
-      var next = rest[i] || rest[i - 1];
-      if (next) next.querySelector('[data-remove]').focus();
-      else document.getElementById('school-search').focus();
+      var buttons = voItems().map(function (item) { return item.querySelector('[data-remove]'); });
+      focusNear(buttons, i, document.getElementById('school-search'));
     });
     voList.append(li);
     schoolsChanged();
