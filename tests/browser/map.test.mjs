@@ -450,6 +450,17 @@ test('on a phone the list is the view, with details, filters and the map a tap a
   await page.getByRole('button', { name: 'Lijst', exact: true }).click();
   await page.getByTestId('results-list').waitFor({ state: 'visible' });
 
+  // the skip link to the filters, closed again since the map was shown, opens them and leads into them
+  const filtersToggle = page.getByRole('button', { name: /^Filters/ });
+  assert.equal(await filtersToggle.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.getByTestId('filter-q').isVisible(), false);
+  await page.getByRole('link', { name: 'Direct naar de filters' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('filter-q').waitFor({ state: 'visible' });
+  assert.equal(await filtersToggle.getAttribute('aria-expanded'), 'true');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter-q', 'the next Tab is in the filters');
+
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -358,6 +358,12 @@
       this.setAttribute('aria-expanded', String(open));
       form.classList.toggle('is-open', open);
     });
+    // On a phone the filters are closed behind their button; the skip link to them opens them
+    // first, so that it leads somewhere.
+    document.querySelector('.skip-link[href="#filters"]').addEventListener('click', function () {
+      var toggle = $('filters-toggle');
+      if (toggle.getClientRects().length && toggle.getAttribute('aria-expanded') !== 'true') toggle.click();
+    });
     $('view-list').addEventListener('click', function () { setView('list'); });
     $('view-map').addEventListener('click', function () { setView('map'); });
     $('results-more-button').addEventListener('click', function () { renderList(true); });
