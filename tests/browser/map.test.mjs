@@ -461,6 +461,18 @@ test('on a phone the list is the view, with details, filters and the map a tap a
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter-q', 'the next Tab is in the filters');
 
+  // "Toon op de kaart" closes the details and shows the map; focus goes to the map, not to the
+  // list entry now out of view
+  const entry = page.getByTestId('result-item').first();
+  const entryId = Number(await entry.getAttribute('data-id'));
+  await entry.click();
+  await page.waitForSelector(`[data-testid="details"][data-id="${entryId}"][data-state="ready"]`);
+  await page.getByRole('button', { name: 'Toon op de kaart' }).click();
+  await page.getByTestId('details').waitFor({ state: 'hidden' });
+  await page.locator('#map').waitFor({ state: 'visible' });
+  assert.equal(await page.getByTestId('results-list').isVisible(), false);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'map', 'focus is on the map, not lost to the page');
+
   assert.deepEqual(problems, []);
   await page.close();
 });

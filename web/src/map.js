@@ -940,9 +940,11 @@
     writeUrl();
     markCurrent();
     selectedLayer.clearLayers();
+    // Back to what opened the details, unless it is gone or out of view (the list, on a phone
+    // where "Toon op de kaart" has just switched to the map).
     var back = state.detailsReturnFocus;
     state.detailsReturnFocus = null;
-    if (back && document.body.contains(back)) back.focus();
+    if (back && document.body.contains(back) && back.getClientRects().length) back.focus();
     else if (state.view === 'map' && mapVisible()) map.getContainer().focus();
     else $('resultaten').focus();
   }
