@@ -266,6 +266,31 @@ test('opening a shared URL restores the filters in the controls and the same res
   await page.close();
 });
 
+test('the initiatives do not wait for the region outlines, and a region from the URL gets its name when they come', async () => {
+  const problems = [];
+  const page = await newPage(browser, problems);
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(/\/collections\/regions-/, async (route) => { await held; await route.continue(); });
+  const sample = (await api(server.url, '/collections/initiatives/items?limit=1')).json.features[0].properties;
+  const region = sample.region_codes.find((c) => c.startsWith('AM'));
+  await openMap(page, `?region=${region}`);
+  assert.equal(await shownCount(page), await numberMatched(`region=${region}`), 'the results are shown while the regions load');
+  assert.equal(await page.getByTestId('filter-region').inputValue(), region);
+  assert.equal(await page.locator('.base-provincie').count(), 0, 'the base map is still on its way');
+
+  release();
+  await page.waitForFunction(() => document.querySelectorAll('#filter-region optgroup').length === 2);
+  await page.locator('.base-provincie').first().waitFor({ state: 'attached' });
+  const name = sql('select name from api.regions where code = :\'p1\'', [region]);
+  assert.equal(await page.getByTestId('filter-region').inputValue(), region);
+  assert.equal(await page.locator('#filter-region option:checked').textContent(), name, 'the region is shown by its name');
+  assert.equal(await page.locator(`#filter-region option[value="${region}"]`).count(), 1, 'and offered once');
+
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('choosing an initiative in the list or on the map opens its details', async () => {
   const problems = [];
   const page = await newPage(browser, problems);

@@ -209,7 +209,7 @@
     return o;
   }
 
-  function buildControls(codelists, amRegions, pvRegions) {
+  function buildControls(codelists) {
     var profielen = codelists.profielen.map(function (p) {
       return [p.code, p.label + (p.afkorting && p.afkorting !== p.label ? ' (' + p.afkorting + ')' : '')];
     });
@@ -218,18 +218,6 @@
 
     codelists.leerwegen.forEach(function (l) {
       addOption($('filter-leerweg'), l.code, l.code + ' – ' + l.label);
-    });
-
-    var region = $('filter-region');
-    [['Arbeidsmarktregio', amRegions], ['Provincie', pvRegions]].forEach(function (group) {
-      if (!group[1]) return;
-      var og = el('optgroup');
-      og.label = group[0];
-      group[1].features
-        .map(function (f) { return f.properties; })
-        .sort(function (a, b) { return collator.compare(a.name, b.name); })
-        .forEach(function (r) { addOption(region, r.code, r.name, og); });
-      region.appendChild(og);
     });
 
     var niveaus = $('filter-niveau-options');
@@ -252,6 +240,24 @@
     codelists.region_types.forEach(function (t) {
       if (REGION_TYPES.indexOf(t.type) >= 0) addOption(ch, t.type, 'Per ' + t.label.toLowerCase().replace(/^rmc/, 'RMC'));
     });
+  }
+
+  // The regions to choose from, once their geometries (which carry the names) have arrived; a
+  // region the select showed as an option of its own meanwhile is now shown with its name.
+  function buildRegionOptions(amRegions, pvRegions) {
+    var region = $('filter-region');
+    Array.prototype.slice.call(region.querySelectorAll('option[data-extra]')).forEach(function (o) { o.remove(); });
+    [['Arbeidsmarktregio', amRegions], ['Provincie', pvRegions]].forEach(function (group) {
+      if (!group[1]) return;
+      var og = el('optgroup');
+      og.label = group[0];
+      group[1].features
+        .map(function (f) { return f.properties; })
+        .sort(function (a, b) { return collator.compare(a.name, b.name); })
+        .forEach(function (r) { addOption(region, r.code, r.name, og); });
+      region.appendChild(og);
+    });
+    showSelect('region');
   }
 
   function choice(name, value, label, title, kind) {
@@ -277,30 +283,33 @@
   function showFilters() {
     var f = state.filters;
     $('filter-q').value = f.q;
-    ['region', 'profiel', 'leerweg'].forEach(function (name) {
-      var select = $('filter-' + name);
-      var value = f[name].join(',');
-      Array.prototype.slice.call(select.querySelectorAll('option[data-extra]')).forEach(function (o) {
-        if (o.value !== value) o.remove();
-      });
-      var exists = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
-      if (!exists) {
-        var label = f[name].map(function (v) {
-          if (name === 'region') return state.regionNames.get(v) || regionTypeLabel(v) + ' ' + v;
-          var s = Array.prototype.filter.call(select.options, function (o) { return o.value === v; })[0];
-          return s ? s.textContent : v;
-        }).join(' of ');
-        var o = addOption(select, value, label);
-        o.dataset.extra = 'true';
-      }
-      select.value = value;
-    });
+    ['region', 'profiel', 'leerweg'].forEach(showSelect);
     ['niveau', 'route_kind'].forEach(function (name) {
       var boxes = document.querySelectorAll('input[name="' + name + '"]');
       Array.prototype.forEach.call(boxes, function (b) { b.checked = f[name].indexOf(b.value) >= 0; });
     });
     var active = FILTERS.filter(function (n) { return MULTI[n] ? f[n].length : f[n]; }).length;
     $('filters-active').textContent = active ? ' (' + active + ' actief)' : '';
+  }
+
+  function showSelect(name) {
+    var select = $('filter-' + name);
+    var values = state.filters[name];
+    var value = values.join(',');
+    Array.prototype.slice.call(select.querySelectorAll('option[data-extra]')).forEach(function (o) {
+      if (o.value !== value) o.remove();
+    });
+    var exists = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+    if (!exists) {
+      var label = values.map(function (v) {
+        if (name === 'region') return state.regionNames.get(v) || regionTypeLabel(v) + ' ' + v;
+        var s = Array.prototype.filter.call(select.options, function (o) { return o.value === v; })[0];
+        return s ? s.textContent : v;
+      }).join(' of ');
+      var o = addOption(select, value, label);
+      o.dataset.extra = 'true';
+    }
+    select.value = value;
   }
 
   function regionTypeLabel(code) {
@@ -1334,16 +1343,14 @@
     setState('loading');
     setView(window.matchMedia('(max-width: 759px)').matches ? 'list' : 'map');
 
-    // the controls and the base map need the code lists and the regions; a missing base map is
-    // no reason not to show the initiatives
+    // The initiatives need only the code lists; the regions (the base map and the region filter)
+    // are drawn when they arrive, and a missing base map is no reason not to show the initiatives.
     var optional = function (p) { return p.catch(function () { return null; }); };
-    Promise.all([
-      getJson('/codelists'),
-      optional(regionGeometry('arbeidsmarktregio')),
-      optional(regionGeometry('provincie')),
-      optional(regionGeometry('gemeente')),
-    ]).then(function (res) {
-      var codelists = res[0];
+    var codes = getJson('/codelists');
+    var am = optional(regionGeometry('arbeidsmarktregio'));
+    var pv = optional(regionGeometry('provincie'));
+    var gm = optional(regionGeometry('gemeente'));
+    codes.then(function (codelists) {
       state.labels = {
         route_kind: lookup(codelists.route_kinds, 'code', 'label'),
         profiel: lookup(codelists.profielen, 'code', 'label'),
@@ -1354,9 +1361,11 @@
         agreement: lookup(codelists.agreement_topics, 'code', 'label'),
       };
       state.codelists = codelists;
-      buildControls(codelists, res[1], res[2]);
+      buildControls(codelists);
       showFilters();
-      drawBaseMap(res[2], res[3]);
+      // a region from the URL is named once all region names are known (gemeenten too)
+      Promise.all([am, pv, gm]).then(function (res) { buildRegionOptions(res[0], res[1]); });
+      Promise.all([pv, gm]).then(function (res) { drawBaseMap(res[0], res[1]); });
       var loading = loadInitiatives({ fit: hasFilters() });
       if (state.selectedId) openDetails(state.selectedId, { noFocus: true });
       if (state.choropleth.type) showChoropleth();
