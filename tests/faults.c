@@ -24,12 +24,6 @@
 
 #include "harness.h"
 
-static void sleep_s(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	nanosleep(&ts, NULL);
-}
-
 static void pg(const char *action)
 {
 	char cmd[1024];

@@ -15,9 +15,9 @@
 
 #include "buf.h"
 
-static void sleep_ms(long ms)
+void sleep_s(double s)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
 	nanosleep(&ts, NULL);
 }
 
@@ -83,7 +83,7 @@ int server_start(struct server *s, const char *const *env)
 			s->pid = 0;
 			return -1;
 		}
-		sleep_ms(50);
+		sleep_s(0.05);
 	}
 	fprintf(stderr, "harness: server did not start listening; see %s\n", s->log);
 	return -1;
@@ -101,7 +101,7 @@ int server_stop(struct server *s)
 			s->pid = 0;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
-		sleep_ms(50);
+		sleep_s(0.05);
 	}
 	kill(s->pid, SIGKILL);
 	waitpid(s->pid, &st, 0);

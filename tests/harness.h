@@ -37,6 +37,8 @@ int http_get(const struct server *s, const char *path, struct resp *out);
 int http_get_with(const struct server *s, const char *path, const char *const *headers, struct resp *out);
 /* Seconds on the monotonic clock, for "within a second" checks. */
 double monotonic_s(void);
+/* Sleeps s seconds (fractions too). */
+void sleep_s(double s);
 /* A request with a body (NULL: none). */
 int http_body_do(const char *method, const char *url, const char *const *headers, const char *body,
 		 struct resp *out);
