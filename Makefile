@@ -69,11 +69,11 @@ $(BUILD)/overview-tests: $(BUILD)/tests/overviews.o $(BUILD)/tests/harness.o $(B
 
 $(BUILD)/cache-tests: $(BUILD)/tests/cache.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/web-tests: $(BUILD)/tests/web.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS) -lz
+	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/fault-tests: $(BUILD)/tests/faults.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
 	@echo '  LD  $@'

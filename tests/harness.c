@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "buf.h"
 
@@ -209,6 +211,22 @@ const char *resp_header(const struct resp *r, const char *name)
 		line = eol ? eol + 2 : line + len;
 	}
 	return NULL;
+}
+
+size_t gunzip(const char *src, size_t len, char *dst, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	ck_assert(inflateInit2(&z, 15 + 16) == Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)src;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)dst;
+	z.avail_out = (uInt)cap;
+	ck_assert_msg(inflate(&z, Z_FINISH) == Z_STREAM_END, "not one whole gzip stream of at most %zu bytes: %s", cap,
+		      z.msg ? z.msg : "too long");
+	size_t n = z.total_out;
+	inflateEnd(&z);
+	return n;
 }
 
 PGconn *db_connect(void)

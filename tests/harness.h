@@ -46,6 +46,10 @@ void resp_free(struct resp *r);
 /* The value of a response header (case-insensitive name), in a static buffer, or NULL. */
 const char *resp_header(const struct resp *r, const char *name);
 
+/* The bytes of one gzip stream, src, inflated into dst; returns how many. Fails the test when src is
+ * not one whole gzip stream or it inflates to more than cap bytes. */
+size_t gunzip(const char *src, size_t len, char *dst, size_t cap);
+
 /* Independent SQL as the cluster superuser (PG* environment). */
 PGconn *db_connect(void);
 /* The single value of a query as a long; aborts the test on error. */

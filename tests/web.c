@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "harness.h"
 
@@ -118,21 +117,6 @@ static char *header_copy(const struct resp *r, const char *name)
 {
 	const char *v = resp_header(r, name);
 	return v ? strdup(v) : NULL;
-}
-
-static size_t gunzip(const char *src, size_t len, char *dst, size_t cap)
-{
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	ck_assert(inflateInit2(&z, 15 + 16) == Z_OK);
-	z.next_in = (Bytef *)(uintptr_t)src;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)dst;
-	z.avail_out = (uInt)cap;
-	ck_assert(inflate(&z, Z_FINISH) == Z_STREAM_END);
-	size_t n = z.total_out;
-	inflateEnd(&z);
-	return n;
 }
 
 /* The CSP of a page allows this origin only: every fetch directive is 'self' (or none). */
