@@ -197,11 +197,7 @@ START_TEST(submissions_survive_an_immediate_kill)
 	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", NULL};
 	struct server s;
 	ck_assert(server_start(&s, env) == 0);
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
-	json_error_t jerr;
-	json_t *base = json_load_file(path, 0, &jerr);
-	ck_assert_ptr_nonnull(base);
+	json_t *base = valid_doc();
 	char run[32];
 	snprintf(run, sizeof(run), "%ld", (long)time(NULL) % 100000000);
 
@@ -375,10 +371,7 @@ START_TEST(sigterm_lets_running_requests_finish)
 	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", "SHUTDOWN_GRACE=10", NULL};
 	struct server s;
 	ck_assert(server_start(&s, env) == 0);
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
-	json_t *doc = json_load_file(path, 0, NULL);
-	ck_assert_ptr_nonnull(doc);
+	json_t *doc = valid_doc();
 	char name[96];
 	snprintf(name, sizeof(name), "Doorlopende leerroute tijdens het stoppen %ld", (long)time(NULL));
 	json_object_set_new(doc, "name", json_string(name));

@@ -213,6 +213,31 @@ const char *resp_header(const struct resp *r, const char *name)
 	return NULL;
 }
 
+char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = malloc((size_t)n + 1);
+	ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+json_t *valid_doc(void)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
+	char *s = read_file(path);
+	json_t *doc = json_loads(s, 0, NULL);
+	free(s);
+	ck_assert_ptr_nonnull(doc);
+	return doc;
+}
+
 size_t gunzip(const char *src, size_t len, char *dst, size_t cap)
 {
 	z_stream z;

@@ -46,6 +46,10 @@ void resp_free(struct resp *r);
 /* The value of a response header (case-insensitive name), in a static buffer, or NULL. */
 const char *resp_header(const struct resp *r, const char *name);
 
+/* The whole of a file, NUL-terminated (caller frees); fails the test when it cannot be read. */
+char *read_file(const char *path);
+/* tests/cases/submission-valid.json, a submission the server accepts (new reference). */
+json_t *valid_doc(void);
 /* The bytes of one gzip stream, src, inflated into dst; returns how many. Fails the test when src is
  * not one whole gzip stream or it inflates to more than cap bytes. */
 size_t gunzip(const char *src, size_t len, char *dst, size_t cap);

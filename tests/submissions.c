@@ -55,31 +55,6 @@ static void teardown(void)
 	}
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f, "cannot read %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
-static json_t *valid_doc(void)
-{
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/tests/cases/submission-valid.json", getenv("RK_TOP"));
-	char *s = read_file(path);
-	json_t *doc = json_loads(s, 0, NULL);
-	free(s);
-	ck_assert_ptr_nonnull(doc);
-	return doc;
-}
-
 /* method path with a JSON body and extra headers (NULL-terminated); bearer may be NULL */
 static struct resp send_json(const char *method, const char *path, const char *body, const char *bearer,
 			     const char *const *extra)
