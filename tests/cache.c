@@ -29,22 +29,15 @@ static void teardown(void)
 	}
 }
 
-static struct resp get_on(const struct server *s, const char *path, const char *const *headers)
-{
-	struct resp r;
-	ck_assert(http_get_with(s, path, headers, &r) == 0);
-	return r;
-}
-
 static struct resp get(const char *path, const char *const *headers)
 {
-	return get_on(&srv, path, headers);
+	return http_fetch(&srv, path, headers);
 }
 
 /* A counter or gauge of /metrics, e.g. routekaart_cache_requests_total{outcome="hit"}. */
 static double metric_on(const struct server *s, const char *name)
 {
-	struct resp r = get_on(s, "/metrics", NULL);
+	struct resp r = http_fetch(s, "/metrics", NULL);
 	ck_assert_int_eq(r.status, 200);
 	char pat[256];
 	snprintf(pat, sizeof(pat), "\n%s ", name);
@@ -240,7 +233,7 @@ START_TEST(memory_cap_evicts_the_least_recently_used)
 	char path[128];
 	for (int i = 0; i < 40; i++) {
 		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=60&offset=%d", i * 10);
-		struct resp r = get_on(&small, path, NULL);
+		struct resp r = http_fetch(&small, path, NULL);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_int_eq(json_integer_value(json_object_get(r.json, "numberReturned")), 60);
 		resp_free(&r);
@@ -250,10 +243,10 @@ START_TEST(memory_cap_evicts_the_least_recently_used)
 	ck_assert(metric_on(&small, "routekaart_cache_entries") >= 2);
 	/* the newest is still there, the oldest is gone */
 	double hits = metric_on(&small, HITS);
-	struct resp r = get_on(&small, path, NULL);
+	struct resp r = http_fetch(&small, path, NULL);
 	resp_free(&r);
 	ck_assert(metric_on(&small, HITS) == hits + 1);
-	r = get_on(&small, "/collections/initiatives/items?limit=60&offset=0", NULL);
+	r = http_fetch(&small, "/collections/initiatives/items?limit=60&offset=0", NULL);
 	resp_free(&r);
 	ck_assert(metric_on(&small, HITS) == hits + 1);
 	ck_assert_int_eq(server_stop(&small), 0);
@@ -262,7 +255,7 @@ START_TEST(memory_cap_evicts_the_least_recently_used)
 	struct server none;
 	ck_assert_int_eq(server_start(&none, (const char *const[]){"CACHE_MAX_BYTES=0", NULL}), 0);
 	for (int i = 0; i < 2; i++) {
-		r = get_on(&none, "/collections/initiatives/items?limit=5", NULL);
+		r = http_fetch(&none, "/collections/initiatives/items?limit=5", NULL);
 		ck_assert_int_eq(r.status, 200);
 		resp_free(&r);
 	}

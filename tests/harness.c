@@ -175,6 +175,13 @@ int http_get(const struct server *s, const char *path, struct resp *out)
 	return http_get_with(s, path, NULL, out);
 }
 
+struct resp http_fetch(const struct server *s, const char *path, const char *const *headers)
+{
+	struct resp r;
+	ck_assert_msg(http_get_with(s, path, headers, &r) == 0, "GET %s: no response", path);
+	return r;
+}
+
 double monotonic_s(void)
 {
 	struct timespec ts;

@@ -35,6 +35,9 @@ int http_do(const char *method, const char *url, const char *const *headers, str
 int http_get(const struct server *s, const char *path, struct resp *out);
 /* The same with extra headers "Name: value" (NULL-terminated, may be NULL). */
 int http_get_with(const struct server *s, const char *path, const char *const *headers, struct resp *out);
+/* GET path on s with extra headers (may be NULL); fails the test when there is no response. Any
+ * status is returned; the caller frees the response. */
+struct resp http_fetch(const struct server *s, const char *path, const char *const *headers);
 /* Seconds on the monotonic clock, for "within a second" checks. */
 double monotonic_s(void);
 /* Sleeps s seconds (fractions too). */

@@ -46,11 +46,7 @@ static void teardown(void)
 
 static struct resp get(const char *path, const char *const *headers)
 {
-	char url[1024];
-	snprintf(url, sizeof(url), "%s%s", srv.url, path);
-	struct resp r;
-	ck_assert(http_do("GET", url, headers, &r) == 0);
-	return r;
+	return http_fetch(&srv, path, headers);
 }
 
 static json_t *overview_json(const char *path)

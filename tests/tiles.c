@@ -33,9 +33,7 @@ static void teardown(void)
 
 static struct resp get(const char *path, const char *const *headers)
 {
-	struct resp r;
-	ck_assert(http_get_with(&srv, path, headers, &r) == 0);
-	return r;
+	return http_fetch(&srv, path, headers);
 }
 
 /* --- a minimal Mapbox Vector Tile reader (protobuf wire format) --- */

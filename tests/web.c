@@ -106,13 +106,6 @@ static void teardown(void)
 	}
 }
 
-static struct resp get(const struct server *s, const char *path, const char *const *headers)
-{
-	struct resp r;
-	ck_assert(http_get_with(s, path, headers, &r) == 0);
-	return r;
-}
-
 static char *header_copy(const struct resp *r, const char *name)
 {
 	const char *v = resp_header(r, name);
@@ -141,7 +134,7 @@ static void assert_csp_own_origin(const struct resp *r, const char *also_img)
 START_TEST(browser_gets_the_map_api_client_gets_json)
 {
 	const char *browser[] = {BROWSER_ACCEPT, NULL};
-	struct resp r = get(&srv, "/", browser);
+	struct resp r = http_fetch(&srv, "/", browser);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
 	ck_assert_msg(strstr(r.body, "<html") && strstr(r.body, "lang=\"nl\""), "not the Dutch map page");
@@ -152,18 +145,18 @@ START_TEST(browser_gets_the_map_api_client_gets_json)
 	ck_assert_str_eq(resp_header(&r, "Vary"), "Accept, Accept-Encoding");
 	resp_free(&r);
 
-	r = get(&srv, "/?f=html", NULL);
+	r = http_fetch(&srv, "/?f=html", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
 	resp_free(&r);
 
 	/* a shared view of the map: its filters in the query string are the page's business */
-	r = get(&srv, "/?niveau=3&route_kind=doorlopende_leerroute&q=zorg&id=7&choropleth=gemeente", browser);
+	r = http_fetch(&srv, "/?niveau=3&route_kind=doorlopende_leerroute&q=zorg&id=7&choropleth=gemeente", browser);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
 	resp_free(&r);
 	/* for JSON the landing page still takes only f */
-	r = get(&srv, "/?niveau=3", NULL);
+	r = http_fetch(&srv, "/?niveau=3", NULL);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
 	resp_free(&r);
@@ -171,13 +164,13 @@ START_TEST(browser_gets_the_map_api_client_gets_json)
 	/* no Accept, or JSON asked for: the OGC API landing page */
 	const char *json[] = {"Accept: application/json", NULL};
 	for (int i = 0; i < 2; i++) {
-		r = get(&srv, "/", i ? json : NULL);
+		r = http_fetch(&srv, "/", i ? json : NULL);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/json");
 		ck_assert_ptr_nonnull(json_object_get(r.json, "links"));
 		resp_free(&r);
 	}
-	r = get(&srv, "/?f=pdf", NULL);
+	r = http_fetch(&srv, "/?f=pdf", NULL);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
 	resp_free(&r);
@@ -191,7 +184,7 @@ START_TEST(every_referenced_asset_is_served)
 	static const char *const pages[] = {"/", "/aanmelden"};
 	int seen_js = 0, seen_css = 0;
 	for (int p = 0; p < 2; p++) {
-		struct resp page = get(&srv, pages[p], browser);
+		struct resp page = http_fetch(&srv, pages[p], browser);
 		ck_assert_int_eq(page.status, 200);
 		ck_assert_str_eq(resp_header(&page, "Content-Type"), "text/html; charset=utf-8");
 		assert_csp_own_origin(&page, NULL);
@@ -202,7 +195,7 @@ START_TEST(every_referenced_asset_is_served)
 			ck_assert(n < sizeof(path));
 			memcpy(path, a + 1, n);
 			path[n] = '\0';
-			struct resp r = get(&srv, path, NULL);
+			struct resp r = http_fetch(&srv, path, NULL);
 			ck_assert_msg(r.status == 200, "%s: %ld", path, r.status);
 			const char *ct = resp_header(&r, "Content-Type");
 			if (strstr(path, ".js")) {
@@ -232,7 +225,7 @@ END_TEST
 
 START_TEST(validators_gzip_and_caching)
 {
-	struct resp r = get(&own, "/assets/app.0123456789ab.js", NULL);
+	struct resp r = http_fetch(&own, "/assets/app.0123456789ab.js", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.len, 4095);
 	ck_assert_ptr_null(resp_header(&r, "Content-Encoding"));
@@ -242,7 +235,7 @@ START_TEST(validators_gzip_and_caching)
 	ck_assert_msg(etag && etag[0] == '"', "a strong ETag");
 
 	const char *gzh[] = {"Accept-Encoding: gzip", NULL};
-	struct resp z = get(&own, "/assets/app.0123456789ab.js", gzh);
+	struct resp z = http_fetch(&own, "/assets/app.0123456789ab.js", gzh);
 	ck_assert_int_eq(z.status, 200);
 	ck_assert_str_eq(resp_header(&z, "Content-Encoding"), "gzip");
 	ck_assert_msg(z.len < r.len / 4, "gzip of 4 KiB of repeats is %zu bytes", z.len);
@@ -256,23 +249,23 @@ START_TEST(validators_gzip_and_caching)
 	char inm[128];
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
 	const char *h304[] = {inm, NULL};
-	struct resp nm = get(&own, "/assets/app.0123456789ab.js", h304);
+	struct resp nm = http_fetch(&own, "/assets/app.0123456789ab.js", h304);
 	ck_assert_int_eq(nm.status, 304);
 	ck_assert_uint_eq(nm.len, 0);
 	ck_assert_str_eq(resp_header(&nm, "ETag"), etag);
 	resp_free(&nm);
 	snprintf(inm, sizeof(inm), "If-None-Match: W/\"nope\", %s", gz_etag);
 	const char *h304gz[] = {inm, "Accept-Encoding: gzip", NULL};
-	nm = get(&own, "/assets/app.0123456789ab.js", h304gz);
+	nm = http_fetch(&own, "/assets/app.0123456789ab.js", h304gz);
 	ck_assert_int_eq(nm.status, 304);
 	resp_free(&nm);
 	const char *other[] = {"If-None-Match: \"something-else\"", NULL};
-	nm = get(&own, "/assets/app.0123456789ab.js", other);
+	nm = http_fetch(&own, "/assets/app.0123456789ab.js", other);
 	ck_assert_int_eq(nm.status, 200);
 	resp_free(&nm);
 
 	/* a small file is not compressed; HEAD has the headers and no body */
-	struct resp css = get(&own, "/assets/style.0123456789ab.css", gzh);
+	struct resp css = http_fetch(&own, "/assets/style.0123456789ab.css", gzh);
 	ck_assert_int_eq(css.status, 200);
 	ck_assert_str_eq(resp_header(&css, "Content-Type"), "text/css; charset=utf-8");
 	ck_assert_ptr_null(resp_header(&css, "Content-Encoding"));
@@ -295,7 +288,7 @@ END_TEST
 START_TEST(pages_carry_the_background_and_its_origin)
 {
 	const char *browser[] = {BROWSER_ACCEPT, NULL};
-	struct resp r = get(&own, "/", browser);
+	struct resp r = http_fetch(&own, "/", browser);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_msg(strstr(r.body, "<meta name=\"routekaart-background\" "
 				     "content=\"https://tegels.example.nl/{z}/{x}/{y}.png\">"),
@@ -305,7 +298,7 @@ START_TEST(pages_carry_the_background_and_its_origin)
 		      "the tile server is allowed for images only");
 	ck_assert_str_eq(resp_header(&r, "X-Frame-Options"), "DENY");
 	resp_free(&r);
-	r = get(&own, "/aanmelden", NULL);
+	r = http_fetch(&own, "/aanmelden", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "<!doctype html><title>aanmelden</title><p>formulier</p>");
 	resp_free(&r);
@@ -338,7 +331,7 @@ START_TEST(nothing_outside_the_site_is_reachable)
 		"/assets/....%2F%2Fsecret.js",
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		struct resp r = get(&own, paths[i], NULL);
+		struct resp r = http_fetch(&own, paths[i], NULL);
 		ck_assert_msg(r.status == 404 || r.status == 400, "%s: %ld", paths[i], r.status);
 		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
 		ck_assert_msg(!r.body || !strstr(r.body, secret_text), "%s served the secret", paths[i]);
@@ -360,14 +353,14 @@ START_TEST(without_a_site_and_with_a_bad_one)
 	struct server api;
 	ck_assert(server_start(&api, NULL) == 0);
 	const char *browser[] = {BROWSER_ACCEPT, NULL};
-	struct resp r = get(&api, "/", browser);
+	struct resp r = http_fetch(&api, "/", browser);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/json");
 	resp_free(&r);
-	r = get(&api, "/?f=html", NULL);
+	r = http_fetch(&api, "/?f=html", NULL);
 	ck_assert_int_eq(r.status, 406);
 	resp_free(&r);
-	r = get(&api, "/aanmelden", NULL);
+	r = http_fetch(&api, "/aanmelden", NULL);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
 	resp_free(&r);
