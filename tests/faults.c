@@ -24,13 +24,6 @@
 
 #include "harness.h"
 
-static void pg(const char *action)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' %s pgtest", getenv("RK_TOP"), action);
-	ck_assert_msg(system(cmd) == 0, "%s", cmd);
-}
-
 static int has_header(const struct resp *r, const char *name_colon_value)
 {
 	return r->headers && strcasestr(r->headers, name_colon_value) != NULL;
@@ -98,7 +91,7 @@ START_TEST(reads_through_a_database_stop)
 		pthread_create(&th[i], NULL, read_worker, &L);
 	sleep_s(0.5);
 	long ok_before = L.fresh_ok;
-	pg("stop");
+	pg_test_cluster("stop");
 	ck_assert(http_get(&s, "/readyz", &r) == 0);
 	ck_assert_int_eq(r.status, 503);
 	resp_free(&r);
@@ -109,7 +102,7 @@ START_TEST(reads_through_a_database_stop)
 	resp_free(&r);
 	sleep_s(1.0);
 	long unavailable = L.fresh_503;
-	pg("start");
+	pg_test_cluster("start");
 	double t0 = monotonic_s(), recovered = -1;
 	while (monotonic_s() - t0 < 10) {
 		struct resp a, b;
@@ -210,9 +203,9 @@ START_TEST(submissions_survive_an_immediate_kill)
 	}
 	while (created < 10)
 		sleep_s(0.01);
-	pg("crash");
+	pg_test_cluster("crash");
 	sleep_s(0.5);
-	pg("start");
+	pg_test_cluster("start");
 	for (int t = 0; t < KILL_THREADS; t++)
 		pthread_join(th[t], NULL);
 

@@ -261,6 +261,15 @@ size_t gunzip(const char *src, size_t len, char *dst, size_t cap)
 	return n;
 }
 
+void pg_test_cluster(const char *action)
+{
+	const char *top = getenv("RK_TOP");
+	ck_assert_msg(top != NULL, "RK_TOP must be set (tests/run.sh does)");
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' %s pgtest", top, action);
+	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+}
+
 PGconn *db_connect(void)
 {
 	PGconn *c = PQconnectdb("");

@@ -57,6 +57,9 @@ json_t *valid_doc(void);
  * not one whole gzip stream or it inflates to more than cap bytes. */
 size_t gunzip(const char *src, size_t len, char *dst, size_t cap);
 
+/* deploy/pg.sh ACTION pgtest on the test cluster (start, stop, crash); fails the test when it fails. */
+void pg_test_cluster(const char *action);
+
 /* Independent SQL as the cluster superuser (PG* environment). */
 PGconn *db_connect(void);
 /* The single value of a query as a long; aborts the test on error. */

@@ -822,15 +822,11 @@ END_TEST
  * without a restart of its own. */
 START_TEST(database_restart_recovery)
 {
-	char cmd[1024];
-	const char *top = getenv("RK_TOP");
-	ck_assert_ptr_nonnull(top);
 	struct resp r = get_expect("/collections/initiatives/items?limit=1", 200);
 	char etag[128];
 	snprintf(etag, sizeof(etag), "%s", resp_header(&r, "ETag"));
 	resp_free(&r);
-	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' stop pgtest", top);
-	ck_assert_int_eq(system(cmd), 0);
+	pg_test_cluster("stop");
 	r = get_expect("/readyz", 503);
 	resp_free(&r);
 	r = get_expect("/collections/initiatives/items?limit=1", 200);
@@ -841,8 +837,7 @@ START_TEST(database_restart_recovery)
 	assert_problem(&r, 503, "/problems/service-unavailable");
 	ck_assert_ptr_nonnull(resp_header(&r, "Retry-After"));
 	resp_free(&r);
-	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' start pgtest", top);
-	ck_assert_int_eq(system(cmd), 0);
+	pg_test_cluster("start");
 	/* the first request after the restart already succeeds: broken connections are replaced */
 	r = get_expect("/collections/initiatives/items?limit=2", 200);
 	resp_free(&r);
