@@ -403,16 +403,14 @@ START_TEST(sigterm_lets_running_requests_finish)
 	close(fd);
 	free(body);
 	ck_assert_msg(strncmp(reply, "HTTP/1.1 201", 12) == 0, "the running request got: %.200s", reply);
-	int st;
-	pid_t w;
-	while ((w = waitpid(s.pid, &st, WNOHANG)) == 0 && monotonic_s() - t0 < 15)
-		sleep_s(0.05);
-	ck_assert_msg(w == s.pid, "the server did not exit within 15 s of SIGTERM");
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
+	int st = server_wait(&s, 15 - (monotonic_s() - t0));
+	if (st < 0)
+		server_stop(&s); /* not left running when the test fails */
+	ck_assert_msg(st >= 0, "the server did not exit within 15 s of SIGTERM");
+	ck_assert_msg(st == 0, "exit status %d", st);
 	char q[200];
 	snprintf(q, sizeof(q), "select count(*) from kaart.initiative where name = '%s'", name);
 	ck_assert_int_eq(sql_long(q), 1);
-	s.pid = 0;
 }
 END_TEST
 

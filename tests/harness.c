@@ -30,15 +30,18 @@ int server_start(struct server *s, const char *const *env)
 	const char *dburl = getenv("RK_TEST_DATABASE_URL");
 	const char *readurl = getenv("RK_TEST_DATABASE_READ_URL");
 	const char *logdir = getenv("RK_LOG_DIR");
+	memset(s, 0, sizeof(*s));
+	s->exit_status = -1;
 	if (!bin || !dburl || !readurl) {
 		fprintf(stderr, "harness: RK_SERVER and RK_TEST_DATABASE_(READ_)URL must be set (tests/run.sh does)\n");
-		return -1;
+		return -2;
 	}
-	memset(s, 0, sizeof(*s));
 	snprintf(s->log, sizeof(s->log), "%s/server-%d-%d.log", logdir ? logdir : "/tmp", (int)getpid(), serial++);
 	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
+	if (s->pid < 0) {
+		s->pid = 0;
+		return -2;
+	}
 	if (s->pid == 0) {
 		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0) {
@@ -79,16 +82,36 @@ int server_start(struct server *s, const char *const *env)
 		}
 		if (f)
 			fclose(f);
-		int st;
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-			fprintf(stderr, "harness: server exited early; see %s\n", s->log);
-			s->pid = 0;
+		if (server_wait(s, 0) >= 0) {
+			fprintf(stderr, "harness: server exited early with status %d; see %s\n", s->exit_status, s->log);
 			return -1;
 		}
 		sleep_s(0.05);
 	}
-	fprintf(stderr, "harness: server did not start listening; see %s\n", s->log);
-	return -1;
+	fprintf(stderr, "harness: server did not start listening; killed; see %s\n", s->log);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
+	return -2;
+}
+
+int server_wait(struct server *s, double seconds)
+{
+	if (s->pid <= 0)
+		return -1;
+	double until = monotonic_s() + seconds;
+	for (;;) {
+		int st;
+		pid_t p = waitpid(s->pid, &st, WNOHANG);
+		if (p == s->pid) {
+			s->pid = 0;
+			s->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return s->exit_status;
+		}
+		if ((p < 0 && errno != EINTR) || monotonic_s() >= until)
+			return -1;
+		sleep_s(0.05);
+	}
 }
 
 int server_stop(struct server *s)
@@ -96,17 +119,11 @@ int server_stop(struct server *s)
 	if (s->pid <= 0)
 		return -1;
 	kill(s->pid, SIGTERM);
-	int st = 0;
-	for (int i = 0; i < 400; i++) {
-		pid_t p = waitpid(s->pid, &st, WNOHANG);
-		if (p == s->pid) {
-			s->pid = 0;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-		sleep_s(0.05);
-	}
+	int st = server_wait(s, 20);
+	if (st >= 0)
+		return st;
 	kill(s->pid, SIGKILL);
-	waitpid(s->pid, &st, 0);
+	waitpid(s->pid, NULL, 0);
 	s->pid = 0;
 	return 255;
 }

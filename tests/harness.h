@@ -9,7 +9,9 @@
 #include <sys/types.h>
 
 struct server {
-	pid_t pid;
+	pid_t pid;         /* 0 when it is not running: never started, or exited and reaped */
+	int exit_status;   /* once server_wait saw it exit: its exit code, or 128 + the signal that ended
+			    * it; -1 before, or when the harness had to kill it */
 	int port;
 	char url[64];      /* http://127.0.0.1:PORT */
 	char log[512];     /* its stderr */
@@ -17,9 +19,16 @@ struct server {
 
 /* Starts the server RK_SERVER (the binary, or a script that execs it, e.g. under valgrind) with the
  * test database, PORT=0 and LISTEN=127.0.0.1, plus extra "K=V" settings (NULL-terminated, may be
- * NULL). Returns 0 once it listens, -1 when it does not within RK_START_TIMEOUT_S seconds (15). */
+ * NULL). Returns 0 once it listens; otherwise s->pid is 0 and it returns
+ *   -1  the server exited by itself before it listened (s->exit_status says how), or
+ *   -2  it could not be started, or did not listen within RK_START_TIMEOUT_S seconds (15): then it
+ *       has been killed (SIGKILL) and reaped. */
 int server_start(struct server *s, const char *const *env);
-/* SIGTERM, then waits; returns the exit status (0 = clean, no sanitizer report). */
+/* Waits up to seconds for the server to exit; returns its exit status (s->exit_status; s->pid is
+ * then 0), or -1 when it is still running (or was not). */
+int server_wait(struct server *s, double seconds);
+/* SIGTERM, then server_wait up to 20 s; returns the exit status (0 = clean, no sanitizer report), 255
+ * when it had to be killed, -1 when it was not running. */
 int server_stop(struct server *s);
 
 struct resp {
