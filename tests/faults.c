@@ -615,9 +615,5 @@ static Suite *suite(void)
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite());
 }

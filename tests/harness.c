@@ -287,6 +287,15 @@ void pg_test_cluster(const char *action)
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
 }
 
+int run_suite(Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 PGconn *db_connect(void)
 {
 	PGconn *c = PQconnectdb("");

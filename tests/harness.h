@@ -3,6 +3,7 @@
 #ifndef RK_HARNESS_H
 #define RK_HARNESS_H
 
+#include <check.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -68,6 +69,9 @@ size_t gunzip(const char *src, size_t len, char *dst, size_t cap);
 
 /* deploy/pg.sh ACTION pgtest on the test cluster (start, stop, crash); fails the test when it fails. */
 void pg_test_cluster(const char *action);
+
+/* Runs every test of the suite (taking it); returns main's exit status: EXIT_FAILURE when one failed. */
+int run_suite(Suite *suite);
 
 /* Independent SQL as the cluster superuser (PG* environment). */
 PGconn *db_connect(void);

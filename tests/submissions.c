@@ -922,9 +922,5 @@ static Suite *submissions_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(submissions_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(submissions_suite());
 }
