@@ -71,8 +71,7 @@ static void *read_worker(void *arg)
 			L->fresh_bad++;
 			snprintf(L->bad, sizeof(L->bad), "%s: rc %d status %ld", path, rc, rc == 0 ? r.status : 0L);
 		}
-		if (rc == 0)
-			resp_free(&r);
+		resp_free(&r); /* http_get fills r even when it fails */
 	}
 	return NULL;
 }
@@ -165,8 +164,10 @@ static int post_submission(const struct server *s, const json_t *base, const cha
 	struct resp r;
 	int rc = http_body_do("POST", url, headers, body, &r);
 	free(body);
-	if (rc != 0)
+	if (rc != 0) {
+		resp_free(&r);
 		return -1;
+	}
 	long status = r.status;
 	if (status == 201)
 		*id = (long)json_integer_value(json_object_get(r.json, "id"));
@@ -462,8 +463,7 @@ START_TEST(idle_and_slow_connections_do_not_starve_others)
 	struct resp r;
 	int rc = http_get_with(&s, "/collections", hv, &r);
 	ck_assert_msg(rc != 0 || r.status == 431 || r.status == 413 || r.status == 400, "status %ld", r.status);
-	if (rc == 0)
-		resp_free(&r);
+	resp_free(&r);
 	free(hdr);
 	/* the slow ones are closed by the server after CONNECTION_TIMEOUT */
 	sleep_s(3.5);

@@ -40,7 +40,8 @@ struct resp {
 	json_t *json;  /* parsed body when it is JSON, else NULL */
 };
 
-/* GET (or another method) of url (absolute, or a path on s). Extra headers "Name: value". */
+/* GET (or another method) of url (absolute, or a path on s). Extra headers "Name: value". Returns 0
+ * when a response came, -1 when none did; either way *out is filled: free it with resp_free. */
 int http_do(const char *method, const char *url, const char *const *headers, struct resp *out);
 int http_get(const struct server *s, const char *path, struct resp *out);
 /* The same with extra headers "Name: value" (NULL-terminated, may be NULL). */
