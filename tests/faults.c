@@ -579,20 +579,27 @@ START_TEST(cors_open_for_public_reads_only)
 		}
 	char url[256];
 	struct resp r;
-	static const char *const closed[][2] = {
-		{"POST", "/submissions"},
-		{"GET", "/submissions/1"},
-		{"OPTIONS", "/submissions"},
-		{"GET", "/admin/submissions"},
-		{"OPTIONS", "/admin/submissions"},
-		{"GET", "/overviews/gemeente/GM0193/contacts"},
+	/* what each answers another origin: its own answer, only without CORS headers */
+	static const struct {
+		const char *method, *path;
+		long status;
+	} closed[] = {
+		{"POST", "/submissions", 422},                    /* "{}" is not a submission */
+		{"GET", "/submissions/1", 401},                   /* no edit token */
+		{"OPTIONS", "/submissions", 204},                 /* a preflight, but it allows nothing */
+		{"GET", "/admin/submissions", 401},               /* no key */
+		{"OPTIONS", "/admin/submissions", 204},
+		{"GET", "/overviews/gemeente/GM0193/contacts", 401},
 	};
 	for (size_t i = 0; i < sizeof(closed) / sizeof(closed[0]); i++) {
-		snprintf(url, sizeof(url), "%s%s", s.url, closed[i][1]);
+		snprintf(url, sizeof(url), "%s%s", s.url, closed[i].path);
 		const char *h[] = {"Origin: https://elders.example", "Content-Type: application/json", NULL};
-		ck_assert(http_body_do(closed[i][0], url, h, strcmp(closed[i][0], "POST") == 0 ? "{}" : NULL, &r) == 0);
+		ck_assert(http_body_do(closed[i].method, url, h, strcmp(closed[i].method, "POST") == 0 ? "{}" : NULL, &r) ==
+			  0);
+		ck_assert_msg(r.status == closed[i].status, "%s %s answers %ld, not %ld", closed[i].method, closed[i].path,
+			      r.status, closed[i].status);
 		ck_assert_msg(!has_header(&r, "Access-Control-Allow-"), "%s %s answers %ld with CORS headers",
-			      closed[i][0], closed[i][1], r.status);
+			      closed[i].method, closed[i].path, r.status);
 		resp_free(&r);
 	}
 	/* the preflight of a public path allows reading only */
