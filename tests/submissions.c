@@ -477,6 +477,8 @@ START_TEST(no_secret_in_logs)
 	char sql[256];
 	snprintf(sql, sizeof(sql), "select count(*) from kaart.initiative where edit_token_hash = '\\x%s'", token_hash);
 	ck_assert_int_eq(sql_long(sql), 1);
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.api_key where secret_hash = '\\x%s'", key_hash);
+	ck_assert_int_eq(sql_long(sql), 1);
 }
 END_TEST
 
