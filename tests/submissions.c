@@ -446,7 +446,12 @@ START_TEST(no_secret_in_logs)
 	const char *what[] = {"an edit token", "an edit token's hash", "an API key's secret", "an API key's hash",
 			      "a wrong edit token", "a wrong API key", "an Idempotency-Key"};
 
-	/* the server's log and PostgreSQL's (PGHOST is <cluster>/run; its log <cluster>/postgres.log) */
+	/* The server's log, and PostgreSQL's (PGHOST is <cluster>/run; its log <cluster>/postgres.log).
+	 * The test cluster logs with PostgreSQL's defaults: no statements (log_statement = none,
+	 * log_min_duration_statement = -1), the text of a statement that fails (log_min_error_statement =
+	 * error) but not its parameters (log_parameter_max_length_on_error = 0). So this half proves that
+	 * no secret is in an error, warning or failing statement PostgreSQL logs as configured; not that
+	 * none would be in a log of every statement. */
 	char pglog[1024];
 	snprintf(pglog, sizeof(pglog), "%s/../postgres.log", getenv("PGHOST"));
 	const char *logs[] = {srv.log, pglog};
