@@ -390,15 +390,6 @@ START_TEST(tokens_and_keys)
 }
 END_TEST
 
-/* 1 when needle is anywhere in the file */
-static int file_contains(const char *path, const char *needle)
-{
-	char *text = read_file(path);
-	int found = strstr(text, needle) != NULL;
-	free(text);
-	return found;
-}
-
 START_TEST(no_secret_in_logs)
 {
 	/* every kind of secret a client sends, right and wrong, and the hashes of the right ones */
@@ -460,10 +451,10 @@ START_TEST(no_secret_in_logs)
 		ck_assert_msg(strlen(text) > 0 || l == 1, "%s is empty: the test would prove nothing", logs[l]);
 		for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
 			ck_assert_msg(!strstr(text, needles[i]), "%s appears in %s", what[i], logs[l]);
+		/* the request was logged, without its Authorization header */
+		ck_assert_msg(l != 0 || strstr(text, path), "the server's log does not name %s", path);
 		free(text);
 	}
-	/* the request was logged, without its Authorization header */
-	ck_assert_msg(file_contains(srv.log, path), "the server's log does not name %s", path);
 	/* nor in the database: no secret in any of its tables, and not even the hashes in the
 	 * audit log (the hashes are stored where they are checked: kaart.initiative, kaart.api_key) */
 	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
