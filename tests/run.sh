@@ -7,20 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 cd "$top"
 
-export RK_PG_FAST=1   # the test cluster may lose data on a crash: it is thrown away anyway
-deploy/db-setup.sh pgtest --fresh
-trap 'deploy/pg.sh stop pgtest >/dev/null 2>&1 || true' EXIT
-set -a; . var/pgtest.env; set +a
-
-export RK_TOP=$top
-export RK_SERVER="$build/routekaartd"
-export RK_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_app"
-export RK_TEST_DATABASE_READ_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_web"
-export RK_LOG_DIR="$build/test-logs"
-export RK_WEB_ROOT="$build/web"
-export RK_ARTIFACT_DIR="$build/test-artifacts"
-mkdir -p "$RK_LOG_DIR"
-export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
+. "$top/tests/env.sh"
 
 status=0
 echo "== static check: no SQL text is made from a request (tests/no-sql-from-request.py)"

@@ -61,18 +61,8 @@ wrapper="$out/routekaartd"
 } > "$wrapper"
 chmod +x "$wrapper"
 
-export RK_PG_FAST=1   # the test cluster may lose data on a crash: it is thrown away anyway
-deploy/db-setup.sh pgtest --fresh
-trap 'deploy/pg.sh stop pgtest >/dev/null 2>&1 || true' EXIT
-set -a; . var/pgtest.env; set +a
-
-export RK_TOP=$top
-export RK_SERVER="$wrapper"
-export RK_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_app"
-export RK_TEST_DATABASE_READ_URL="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=routekaart_web"
-export RK_WEB_ROOT="$build/web"
-export RK_ARTIFACT_DIR="$build/test-artifacts"
-export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
+. "$top/tests/env.sh"
+export RK_SERVER="$wrapper"   # RK_LOG_DIR is set per binary below
 export CK_TIMEOUT_MULTIPLIER=${VALGRIND_TIMEOUT_MULTIPLIER:-10}
 export RK_START_TIMEOUT_S=${RK_START_TIMEOUT_S:-120}
 
