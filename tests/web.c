@@ -313,6 +313,32 @@ START_TEST(pages_carry_the_background_and_its_origin)
 }
 END_TEST
 
+/* A background URL as long as allowed, full of '&', is written into the page whole: each '&' as
+ * &amp;, nothing cut. */
+START_TEST(a_long_background_url_is_escaped_whole)
+{
+	char url[600], escaped[3000], env_bg[700], env_root[PATH_MAX + 16];
+	int n = snprintf(url, sizeof(url), "https://tegels.example.nl/{z}/{x}/{y}.png?");
+	int e = snprintf(escaped, sizeof(escaped), "content=\"%s", url);
+	while (n + 2 <= 512) {
+		n += snprintf(url + n, sizeof(url) - (size_t)n, "a&");
+		e += snprintf(escaped + e, sizeof(escaped) - (size_t)e, "a&amp;");
+	}
+	snprintf(escaped + e, sizeof(escaped) - (size_t)e, "\">");
+	snprintf(env_bg, sizeof(env_bg), "WEB_BACKGROUND_URL=%s", url);
+	snprintf(env_root, sizeof(env_root), "WEB_ROOT=%s", own_root);
+	const char *env[] = {env_root, env_bg, NULL};
+	struct server bg;
+	ck_assert_int_eq(server_start(&bg, env), 0);
+	const char *browser[] = {BROWSER_ACCEPT, NULL};
+	struct resp r = http_fetch(&bg, "/", browser);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, escaped), "the URL (%d bytes) is not in the page whole: %.300s", n, r.body);
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&bg), 0);
+}
+END_TEST
+
 START_TEST(nothing_outside_the_site_is_reachable)
 {
 	static const char *const paths[] = {
@@ -405,6 +431,7 @@ static Suite *suite(void)
 	tcase_add_test(t, every_referenced_asset_is_served);
 	tcase_add_test(t, validators_gzip_and_caching);
 	tcase_add_test(t, pages_carry_the_background_and_its_origin);
+	tcase_add_test(t, a_long_background_url_is_escaped_whole);
 	tcase_add_test(t, nothing_outside_the_site_is_reachable);
 	tcase_add_test(t, without_a_site_and_with_a_bad_one);
 	suite_add_tcase(s, t);
