@@ -36,11 +36,7 @@ binaries=("$@")
 [ ${#binaries[@]} -gt 0 ] || binaries=(unit-tests integration-tests submission-tests overview-tests cache-tests tile-tests web-tests)
 
 deploy/install-deps.sh
-if ! command -v valgrind >/dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
-fi
+deploy/install-deps.sh --only valgrind
 make -s binaries
 build="$top/build"
 out="$build/valgrind"
