@@ -17,21 +17,27 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -Iservice -I$(BUILD) -MMD -MP
 LDLIBS = $(PKG_LIBS) -lpthread -lm
 
-SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+# The service: every service/<layer>/*.c, in an archive that the server, the test suites and the
+# fuzz targets link against; service/main.c is the server's entry point.
+SERVICE_SRC := $(wildcard service/*/*.c)
 SERVICE_OBJ := $(patsubst service/%.c,$(BUILD)/%.o,$(SERVICE_SRC)) $(BUILD)/openapi_doc.o
+# Test suites by name: tests/NAME.c is the suite $(BUILD)/NAME-tests (tests/harness.c is the
+# fixture they share). tests/run.sh runs every $(BUILD)/*-tests.
+SUITES := $(patsubst tests/%.c,$(BUILD)/%-tests,$(filter-out tests/harness.c,$(wildcard tests/*.c)))
 TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 
 .PHONY: all binaries deps db run stop test clean distclean
+# keep the object files of the suites, which make would otherwise treat as intermediate
+.SECONDARY:
 all: binaries
 
-binaries: $(BUILD)/web/index.html $(BUILD)/routekaartd $(BUILD)/unit-tests $(BUILD)/integration-tests $(BUILD)/submission-tests \
-	$(BUILD)/overview-tests $(BUILD)/cache-tests $(BUILD)/tile-tests $(BUILD)/web-tests \
-	$(BUILD)/fault-tests
+binaries: $(BUILD)/web/index.html $(BUILD)/routekaartd $(SUITES)
 
 deps:
 	@deploy/install-deps.sh
 
-$(BUILD)/%.o: service/%.c | $(BUILD)
+$(BUILD)/%.o: service/%.c
+	@mkdir -p $(@D)
 	@echo '  CC  $<'
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -42,44 +48,20 @@ $(BUILD)/openapi_doc.o: $(BUILD)/openapi_doc.c
 	@echo '  CC  $<'
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/routekaartd: $(BUILD)/main.o $(SERVICE_OBJ)
+$(BUILD)/libroutekaart.a: $(SERVICE_OBJ)
+	@echo '  AR  $@'
+	@rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/routekaartd: $(BUILD)/main.o $(BUILD)/libroutekaart.a
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%.o: tests/%.c | $(BUILD)
-	@mkdir -p $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
 	@echo '  CC  $<'
 	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check libcurl) -Itests -c -o $@ $<
 
-$(BUILD)/unit-tests: $(BUILD)/tests/unit.o $(SERVICE_OBJ)
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/integration-tests: $(BUILD)/tests/integration.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/query.o $(BUILD)/utf8.o
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/submission-tests: $(BUILD)/tests/submissions.o $(BUILD)/tests/harness.o $(BUILD)/buf.o $(BUILD)/crypto.o $(BUILD)/query.o $(BUILD)/utf8.o
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/overview-tests: $(BUILD)/tests/overviews.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/cache-tests: $(BUILD)/tests/cache.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/web-tests: $(BUILD)/tests/web.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/fault-tests: $(BUILD)/tests/faults.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
-	@echo '  LD  $@'
-	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
-
-$(BUILD)/tile-tests: $(BUILD)/tests/tiles.o $(BUILD)/tests/harness.o $(BUILD)/buf.o
+$(BUILD)/%-tests: $(BUILD)/tests/%.o $(BUILD)/tests/harness.o $(BUILD)/libroutekaart.a
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -120,4 +102,4 @@ distclean: clean stop
 
 include fuzz/fuzz.mk
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)

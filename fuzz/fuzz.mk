@@ -28,7 +28,7 @@ FUZZ_MAX_LEN_headers := 1024
 
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = $(WARN) -g -O1 $(FUZZ_SANITIZE) $(PKG_CFLAGS) -Iservice -I$(FUZZ_BUILD) -MMD -MP
-FUZZ_SERVICE_SRC := $(filter-out service/main.c,$(wildcard service/*.c))
+FUZZ_SERVICE_SRC := $(wildcard service/*/*.c)
 FUZZ_SERVICE_OBJ := $(patsubst service/%.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SERVICE_SRC)) $(FUZZ_BUILD)/obj/openapi_doc.o
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # (a unit takes milliseconds; the timeout leaves room for a busy CI machine)
@@ -77,6 +77,7 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: fuzz-replay-%
 		$(FUZZ_BUILD)/logs/$*.log
 
 $(FUZZ_BUILD)/obj/%.o: service/%.c | $(FUZZ_BUILD)/obj fuzz-toolchain
+	@mkdir -p $(@D)
 	@echo '  CC  $< (fuzz)'
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -105,4 +106,4 @@ $(FUZZ_BUILD)/obj:
 
 .SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/obj/fuzz_%.o)
 
--include $(wildcard $(FUZZ_BUILD)/obj/*.d)
+-include $(wildcard $(FUZZ_BUILD)/obj/*.d $(FUZZ_BUILD)/obj/*/*.d)

@@ -16,8 +16,8 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "http.h"
-#include "resource.h"
+#include "http/http.h"
+#include "api/resource.h"
 
 #define MEDIA_CSV "text/csv"
 #define MEDIA_XLSX "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,10 +12,10 @@
 #include <ctype.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "cache.h"
+#include "lib/buf.h"
+#include "http/cache.h"
 #include "fuzz.h"
-#include "query.h"
+#include "http/query.h"
 
 #define MAX_KEY_BYTES 12288   /* as cache.c */
 #define MAX_ACCEPT_BYTES 512  /* as cache.c */

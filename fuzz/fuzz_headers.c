@@ -9,9 +9,9 @@
  * language named is en. */
 #include <strings.h>
 
-#include "auth.h"
+#include "api/auth.h"
 #include "fuzz.h"
-#include "validate.h"
+#include "http/validate.h"
 
 static void check_key(const char *key)
 {

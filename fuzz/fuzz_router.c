@@ -8,10 +8,11 @@
  * and contact-person routes are never public (CORS); an id accepted from the path is a positive
  * bigint of digits only. */
 #include "fuzz.h"
-#include "http.h"
-#include "query.h"
-#include "router.h"
-#include "submissions.h"
+#include "http/http.h"
+#include "http/query.h"
+#include "http/router.h"
+#include "api/routes.h"
+#include "api/submissions.h"
 
 #define ALLOW_BYTES 64 /* as the server passes it */
 
@@ -81,7 +82,7 @@ static void check_id(const char *seg)
 static void check_method(const struct target *t, const char *method, int path_exists)
 {
 	size_t nroutes;
-	const struct route *routes = router_routes(&nroutes);
+	const struct route *routes = api_routes(&nroutes);
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
 	/* the plain reading of the table */
@@ -102,7 +103,7 @@ static void check_method(const struct target *t, const char *method, int path_ex
 
 	char *allow = malloc(ALLOW_BYTES);
 	const struct route *got = NULL;
-	enum router_result m = router_match(method, t, &got, allow, ALLOW_BYTES);
+	enum router_result m = router_match(routes, nroutes, method, t, &got, allow, ALLOW_BYTES);
 	FUZZ_CHECK(memchr(allow, '\0', ALLOW_BYTES), "%s: Allow is not terminated", method);
 	if (!path_exists) {
 		FUZZ_CHECK(m == ROUTER_NOT_FOUND, "%s: no pattern matches, yet the result is %d", method, m);
@@ -144,7 +145,7 @@ static void check_method(const struct target *t, const char *method, int path_ex
 			if (strcmp(name, "OPTIONS") != 0) {
 				const struct route *r2;
 				char allow2[ALLOW_BYTES];
-				FUZZ_CHECK(router_match(name, t, &r2, allow2, sizeof(allow2)) == ROUTER_FOUND,
+				FUZZ_CHECK(router_match(routes, nroutes, name, t, &r2, allow2, sizeof(allow2)) == ROUTER_FOUND,
 					   "%s is in Allow '%s' but not found", name, allow);
 			}
 			a += len;
@@ -164,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	size_t nroutes;
-	const struct route *routes = router_routes(&nroutes);
+	const struct route *routes = api_routes(&nroutes);
 	int exists = 0;
 	for (size_t i = 0; i < nroutes; i++)
 		exists |= pattern_matches(routes[i].pattern, &t);

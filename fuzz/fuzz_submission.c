@@ -12,12 +12,12 @@
  * 7396 member by member, leaves its target alone, and applying it twice changes nothing. */
 #include <jansson.h>
 
-#include "body.h"
-#include "buf.h"
+#include "http/body.h"
+#include "lib/buf.h"
 #include "fuzz.h"
-#include "http.h"
-#include "submissions.h"
-#include "validate.h"
+#include "http/http.h"
+#include "api/submissions.h"
+#include "http/validate.h"
 
 #define THIS_YEAR 2026
 

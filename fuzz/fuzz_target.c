@@ -13,11 +13,11 @@
 #include <ctype.h>
 #include <math.h>
 
-#include "buf.h"
-#include "codes.h"
+#include "lib/buf.h"
+#include "lib/codes.h"
 #include "fuzz.h"
-#include "query.h"
-#include "resource.h"
+#include "http/query.h"
+#include "api/resource.h"
 
 /* --- a reference decoder and encoder --- */
 

@@ -19,7 +19,7 @@ def main():
     as_json = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     with open(out, "w") as f:
         f.write("/* Generated from openapi.yaml by service/gen-openapi.py. */\n")
-        f.write('#include "openapi_doc.h"\n\n')
+        f.write('#include "api/openapi_doc.h"\n\n')
         f.write(c_array("openapi_json", as_json))
         f.write(c_array("openapi_yaml", raw))
 

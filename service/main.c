@@ -5,16 +5,17 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "config.h"
-#include "db.h"
-#include "auth.h"
-#include "cache.h"
-#include "http.h"
-#include "keys.h"
-#include "log.h"
-#include "ratelimit.h"
-#include "web.h"
-#include "banned.h"
+#include "lib/config.h"
+#include "store/db.h"
+#include "api/auth.h"
+#include "api/routes.h"
+#include "http/cache.h"
+#include "http/http.h"
+#include "api/keys.h"
+#include "lib/log.h"
+#include "http/ratelimit.h"
+#include "http/web.h"
+#include "lib/banned.h"
 
 #define VERSION "0.1.0"
 
@@ -107,7 +108,9 @@ int main(int argc, char **argv)
 	else
 		log_error("database not reachable at start; serving 503 until it is", derr.message);
 
-	struct app app = {.cfg = &cfg, .pool = pool, .write_pool = write_pool, .writes = writes, .cache = cache, .web = web};
+	size_t nroutes;
+	const struct route *routes = api_routes(&nroutes);
+	struct app app = {.cfg = &cfg, .routes = routes, .nroutes = nroutes, .pool = pool, .write_pool = write_pool, .writes = writes, .cache = cache, .web = web};
 	int port = 0;
 	struct http_server *server = http_start(&app, &port, err, sizeof(err));
 	if (!server) {

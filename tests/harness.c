@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 void sleep_s(double s)
 {

@@ -4,7 +4,7 @@
     tests/no-sql-from-request.py [--root DIR] [-v]   check the checkout (exit 1 naming file:line)
     tests/no-sql-from-request.py --self-test         show that the check finds what it must
 
-The C side (service/*.c, service/*.h). Every call that sends SQL text to PostgreSQL must get a
+The C side (service/*/*.c, service/*/*.h). Every call that sends SQL text to PostgreSQL must get a
 query text that is fixed at compile time. The calls are libpq's PQexec, PQexecParams, PQprepare,
 PQsendQuery, PQsendQueryParams and PQsendPrepare (PQexecPrepared and PQsendQueryPrepared take
 the name of a statement that PQprepare made, not SQL), and every function of ours that hands one
@@ -875,9 +875,10 @@ def check_sql(paths, verbose, out):
 def check_tree(root, verbose=False, out=sys.stdout):
     cpaths = []
     sdir = os.path.join(root, "service")
-    for n in sorted(os.listdir(sdir)):
-        if n.endswith((".c", ".h")):
-            cpaths.append(os.path.join("service", n))
+    for d, _, names in sorted(os.walk(sdir)):
+        for n in sorted(names):
+            if n.endswith((".c", ".h")):
+                cpaths.append(os.path.relpath(os.path.join(d, n), root))
     cfiles = [CFile(p, open(os.path.join(root, p), encoding="utf-8").read()) for p in cpaths]
     spaths, skipped = [], []
     for d, _, names in sorted(os.walk(os.path.join(root, "sql"))):
@@ -911,7 +912,7 @@ def run_checks(cfiles, spaths, verbose, out):
 
 # --------------------------------------------------------------------------------------------
 # --self-test: samples that must pass, samples that must fail at exactly the lines given, and the
-# same on a copy of this checkout with a bad function added to service/schools.c and a bad
+# same on a copy of this checkout with a bad function added to service/api/schools.c and a bad
 # PL/pgSQL function added to the last migration.
 
 WRAPPERS_C = r"""
@@ -1108,7 +1109,7 @@ def self_test(root):
         shutil.copytree(os.path.join(root, "service"), os.path.join(tmp, "service"))
         shutil.copytree(os.path.join(root, "sql"), os.path.join(tmp, "sql"))
         check("a copy of this checkout", set(), tree=tmp)
-        target = os.path.join(tmp, "service", "schools.c")
+        target = os.path.join(tmp, "service", "api", "schools.c")
         text = open(target, encoding="utf-8").read()
         cline = text.count("\n") + INJECTED_C[:INJECTED_C.index("resource_query")].count("\n") + 1
         with open(target, "a", encoding="utf-8") as f:
@@ -1119,8 +1120,8 @@ def self_test(root):
         sline = text.count("\n") + INJECTED_SQL[:INJECTED_SQL.index("execute")].count("\n") + 1
         with open(starget, "a", encoding="utf-8") as f:
             f.write(INJECTED_SQL)
-        check("the copy with an snprintf query in service/schools.c and a concatenating EXECUTE in "
-              + migrations[-1], {("service/schools.c", cline), ("sql/" + migrations[-1], sline)}, tree=tmp)
+        check("the copy with an snprintf query in service/api/schools.c and a concatenating EXECUTE in "
+              + migrations[-1], {("service/api/schools.c", cline), ("sql/" + migrations[-1], sline)}, tree=tmp)
     finally:
         shutil.rmtree(tmp)
     print("self-test: %s" % ("ok" if not failures else "%d FAILED" % failures))

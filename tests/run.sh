@@ -26,22 +26,15 @@ for f in sql/selftest.sql sql/tests/*.sql; do
   fi
 done
 echo "database: $passed passed, $failed failed"
-echo "== unit tests"
-"$build/unit-tests" || status=1
-echo "== integration tests: the read API"
-"$build/integration-tests" || status=1
-echo "== integration tests: submissions and moderation"
-"$build/submission-tests" || status=1
-echo "== integration tests: regional overviews"
-"$build/overview-tests" || status=1
-echo "== integration tests: the response cache"
-"$build/cache-tests" || status=1
-echo "== integration tests: vector tiles and clusters"
-"$build/tile-tests" || status=1
-echo "== integration tests: serving the website"
-"$build/web-tests" || status=1
-echo "== fault tests: the database stopped and crashed under load, SIGTERM, slow clients, CORS"
-"$build/fault-tests" || status=1
+# Every C suite: tests/NAME.c is built as $build/NAME-tests; the first sentence of its opening
+# comment says what it tests.
+for src in tests/*.c; do
+  name=$(basename "$src" .c)
+  [ "$name" = harness ] && continue
+  what=$(sed -n '1,3{s#^/\* *##;s#^ \* *##;p}' "$src" | tr '\n' ' ' | sed 's/:.*//;s/\. .*//')
+  echo "== $name-tests: $what"
+  "$build/$name-tests" || status=1
+done
 echo "== browser tests: the map and the submission form in headless Chromium (screenshots: $RK_ARTIFACT_DIR)"
 rm -rf "$RK_ARTIFACT_DIR"
 node --test --test-concurrency=1 tests/browser/*.test.mjs || status=1

@@ -7,16 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cache.h"
-#include "config.h"
-#include "crypto.h"
-#include "db.h"
-#include "http.h"
-#include "openapi_doc.h"
-#include "query.h"
-#include "router.h"
-#include "validate.h"
+#include "lib/buf.h"
+#include "http/cache.h"
+#include "lib/config.h"
+#include "lib/crypto.h"
+#include "store/db.h"
+#include "http/http.h"
+#include "api/openapi_doc.h"
+#include "http/query.h"
+#include "http/router.h"
+#include "api/routes.h"
+#include "http/validate.h"
 
 /* --- request targets --- */
 
@@ -242,8 +243,10 @@ END_TEST
 static enum router_result route(const char *method, const char *raw, const struct route **r, char *allow)
 {
 	struct target t;
+	size_t nroutes;
+	const struct route *routes = api_routes(&nroutes);
 	ck_assert_int_eq(target_parse(&t, raw), TARGET_OK);
-	enum router_result m = router_match(method, &t, r, allow, 64);
+	enum router_result m = router_match(routes, nroutes, method, &t, r, allow, 64);
 	target_release(&t);
 	return m;
 }
@@ -277,7 +280,7 @@ START_TEST(router_equals_openapi)
 	ck_assert_ptr_nonnull(paths);
 	static const char *const methods[] = {"get", "put", "post", "delete", "patch", "head", "options", "trace"};
 	size_t nroutes, in_spec = 0;
-	const struct route *routes = router_routes(&nroutes);
+	const struct route *routes = api_routes(&nroutes);
 	const char *path;
 	json_t *item;
 	json_object_foreach(paths, path, item) {
@@ -715,6 +718,54 @@ static int secret_call(const char *code)
 	return compares_a_secret(code, strlen(code), what, sizeof(what));
 }
 
+/* Reads every .c and .h below dir (rel: its path under service/), counting the files, the calls of
+ * crypto_equal and the comparisons of secrets that stop at the first difference (listed in report). */
+static void scan_for_secret_compares(const char *dir, const char *rel, int *files, int *equal_calls, int *found,
+				     char *report, size_t reportlen)
+{
+	char what[600];
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot read %s (RK_TOP)", dir);
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		char path[8192], sub[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(sub, sizeof(sub), "%s%s", rel, de->d_name);
+		size_t nl = strlen(de->d_name);
+		if (de->d_name[0] != '.' && de->d_type == DT_DIR) {
+			snprintf(sub, sizeof(sub), "%s%s/", rel, de->d_name);
+			scan_for_secret_compares(path, sub, files, equal_calls, found, report, reportlen);
+			continue;
+		}
+		if (nl < 3 || (strcmp(de->d_name + nl - 2, ".c") != 0 && strcmp(de->d_name + nl - 2, ".h") != 0))
+			continue;
+		FILE *f = fopen(path, "rb");
+		ck_assert_ptr_nonnull(f);
+		fseek(f, 0, SEEK_END);
+		size_t size = (size_t)ftell(f);
+		rewind(f);
+		char *text = malloc(size + 1);
+		ck_assert(fread(text, 1, size, f) == size);
+		text[size] = '\0';
+		fclose(f);
+		(*files)++;
+		/* line by line, but a call's arguments are read on as far as they go */
+		int ln = 1;
+		for (const char *line = text; *line; ln++) {
+			size_t len = strcspn(line, "\n");
+			const char *eq = strstr(line, "crypto_equal(");
+			*equal_calls += eq && eq < line + len;
+			if (compares_a_secret(line, len, what, sizeof(what))) {
+				(*found)++;
+				size_t used = strlen(report);
+				snprintf(report + used, reportlen - used, "\n  service/%s:%d: %s", sub, ln, what);
+			}
+			line += len + (line[len] == '\n');
+		}
+		free(text);
+	}
+	closedir(d);
+}
+
 START_TEST(secrets_compared_in_constant_time)
 {
 	char what[600];
@@ -729,46 +780,13 @@ START_TEST(secrets_compared_in_constant_time)
 	/* a call is found on the line where it begins, once */
 	ck_assert_int_eq(compares_a_secret("x = 1;\nmemcmp(a, hash, 2);", 7, what, sizeof(what)), 0);
 
-	/* every comparison in the service's sources */
+	/* every comparison in the service's sources, in every folder of service/ */
 	const char *top = getenv("RK_TOP") ? getenv("RK_TOP") : ".";
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/service", top);
-	DIR *d = opendir(dir);
-	ck_assert_msg(d != NULL, "cannot read %s (RK_TOP)", dir);
+	char root[4096];
+	snprintf(root, sizeof(root), "%s/service", top);
 	int files = 0, equal_calls = 0, found = 0;
 	char report[4096] = "";
-	for (struct dirent *de; (de = readdir(d)) != NULL;) {
-		size_t nl = strlen(de->d_name);
-		if (nl < 3 || (strcmp(de->d_name + nl - 2, ".c") != 0 && strcmp(de->d_name + nl - 2, ".h") != 0))
-			continue;
-		char path[8192];
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		FILE *f = fopen(path, "rb");
-		ck_assert_ptr_nonnull(f);
-		fseek(f, 0, SEEK_END);
-		size_t size = (size_t)ftell(f);
-		rewind(f);
-		char *text = malloc(size + 1);
-		ck_assert(fread(text, 1, size, f) == size);
-		text[size] = '\0';
-		fclose(f);
-		files++;
-		/* line by line, but a call's arguments are read on as far as they go */
-		int ln = 1;
-		for (const char *line = text; *line; ln++) {
-			size_t len = strcspn(line, "\n");
-			const char *eq = strstr(line, "crypto_equal(");
-			equal_calls += eq && eq < line + len;
-			if (compares_a_secret(line, len, what, sizeof(what))) {
-				found++;
-				size_t used = strlen(report);
-				snprintf(report + used, sizeof(report) - used, "\n  service/%s:%d: %s", de->d_name, ln, what);
-			}
-			line += len + (line[len] == '\n');
-		}
-		free(text);
-	}
-	closedir(d);
+	scan_for_secret_compares(root, "", &files, &equal_calls, &found, report, sizeof(report));
 	ck_assert_int_gt(files, 10);
 	ck_assert_msg(found == 0, "secrets compared with a function that stops at the first difference:%s", report);
 	/* the edit token, the API key and the idempotency request hash go through crypto_equal

@@ -1,0 +1,48 @@
+/* Liveness, readiness and metrics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/handlers.h"
+#include "http/metrics.h"
+#include "api/resource.h"
+#include "lib/banned.h"
+
+void healthz_get(struct request *r)
+{
+	if (resource_json_only(r) < 0)
+		return;
+	char *body = strdup("{\"status\":\"ok\"}");
+	http_respond(r, 200, MEDIA_JSON, body, body ? strlen(body) : 0);
+}
+
+void readyz_get(struct request *r)
+{
+	if (resource_json_only(r) < 0)
+		return;
+	PGresult *res = resource_query(r, "select 1", 0, NULL);
+	if (!res)
+		return; /* 503 problem already */
+	PQclear(res);
+	char *body = strdup("{\"status\":\"ok\",\"database\":\"ok\"}");
+	http_respond(r, 200, MEDIA_JSON, body, body ? strlen(body) : 0);
+}
+
+void metrics_get(struct request *r)
+{
+	struct pvalue none[1];
+	struct perrors errs;
+	if (query_validate(&r->target, NULL, 0, none, &errs)) {
+		http_problem_params(r, &errs);
+		return;
+	}
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	if (metrics_render(&b, r->app->pool, r->app->cache) < 0) {
+		buf_release(&b);
+		http_problem(r, 500, "internal-error", "the metrics could not be rendered");
+		return;
+	}
+	size_t len;
+	char *body = buf_detach(&b, &len);
+	http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", body, len);
+}

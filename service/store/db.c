@@ -1,0 +1,270 @@
+#include "store/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/banned.h"
+
+struct slot {
+	PGconn *conn; /* NULL while closed */
+	int busy;
+};
+
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t freed;
+	struct slot *slots;
+	int size;
+	int acquire_timeout_ms;
+	char *conninfo_keys[8];
+	char *conninfo_vals[8];
+	uint64_t acquired, timeouts, connect_failures, resets;
+};
+
+struct db_pool *db_pool_new(const char *conninfo, int size, int acquire_timeout_ms,
+			    int statement_timeout_ms, int connect_timeout_s)
+{
+	struct db_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->slots = calloc((size_t)size, sizeof(*p->slots));
+	if (!p->slots) {
+		free(p);
+		return NULL;
+	}
+	p->size = size;
+	p->acquire_timeout_ms = acquire_timeout_ms;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->freed, &ca);
+	pthread_condattr_destroy(&ca);
+
+	/* PQconnectdbParams with expand_dbname: the first dbname entry may be a whole connection
+	 * string or URI; the later keywords override what it says. */
+	char opts[96], timeout[16];
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%d -c idle_in_transaction_session_timeout=%d",
+		 statement_timeout_ms, statement_timeout_ms * 2);
+	snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s);
+	const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", "client_encoding"};
+	const char *vals[] = {conninfo, "routekaartd", opts, timeout, "UTF8"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		p->conninfo_keys[i] = strdup(keys[i]);
+		p->conninfo_vals[i] = strdup(vals[i]);
+	}
+	return p;
+}
+
+void db_pool_free(struct db_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->size; i++)
+		if (p->slots[i].conn)
+			PQfinish(p->slots[i].conn);
+	for (size_t i = 0; i < 8; i++) {
+		free(p->conninfo_keys[i]);
+		free(p->conninfo_vals[i]);
+	}
+	pthread_cond_destroy(&p->freed);
+	pthread_mutex_destroy(&p->mu);
+	free(p->slots);
+	free(p);
+}
+
+static void set_error(struct db_error *err, unsigned status, const char *sqlstate, const char *msg)
+{
+	memset(err, 0, sizeof(*err));
+	err->status = status;
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate ? sqlstate : "");
+	snprintf(err->message, sizeof(err->message), "%s", msg ? msg : "");
+	/* libpq messages end with a newline */
+	size_t n = strlen(err->message);
+	while (n && (err->message[n - 1] == '\n' || err->message[n - 1] == ' '))
+		err->message[--n] = '\0';
+}
+
+/* While the database is down every request tries to connect: the log gets the first failure, then
+ * at most one line per LOG_THROTTLE_S seconds with the number of failures since, and one line
+ * when a connection succeeds again. */
+static struct log_throttle connect_failures = LOG_THROTTLE_INIT;
+
+static void note_connect(int ok, const char *message)
+{
+	char line[64];
+	unsigned long n;
+	if (ok) {
+		if (log_throttle_end(&connect_failures, &n)) {
+			snprintf(line, sizeof(line), "%lu", n);
+			log_info("database connection restored", "unlogged_failures", line);
+		}
+	} else if (log_throttle(&connect_failures, "connect", &n)) {
+		n++; /* this one too */
+		snprintf(line, sizeof(line), "database connection failed (%lu time%s)", n, n == 1 ? "" : "s");
+		log_error(line, message);
+	}
+}
+
+static PGconn *open_conn(struct db_pool *p)
+{
+	PGconn *c = PQconnectdbParams((const char *const *)p->conninfo_keys,
+				      (const char *const *)p->conninfo_vals, 1);
+	if (c && PQstatus(c) == CONNECTION_OK) {
+		note_connect(1, NULL);
+		return c;
+	}
+	note_connect(0, c ? PQerrorMessage(c) : "out of memory");
+	if (c)
+		PQfinish(c);
+	return NULL;
+}
+
+PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += p->acquire_timeout_ms / 1000;
+	deadline.tv_nsec += (long)(p->acquire_timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&p->mu);
+	int idx = -1;
+	for (;;) {
+		/* Prefer an open idle connection, then a closed slot. */
+		for (int i = 0; i < p->size && idx < 0; i++)
+			if (!p->slots[i].busy && p->slots[i].conn)
+				idx = i;
+		for (int i = 0; i < p->size && idx < 0; i++)
+			if (!p->slots[i].busy)
+				idx = i;
+		if (idx >= 0)
+			break;
+		if (pthread_cond_timedwait(&p->freed, &p->mu, &deadline) == ETIMEDOUT) {
+			p->timeouts++;
+			pthread_mutex_unlock(&p->mu);
+			set_error(err, 503, "", "no database connection became free in time");
+			return NULL;
+		}
+	}
+	p->slots[idx].busy = 1;
+	PGconn *c = p->slots[idx].conn;
+	pthread_mutex_unlock(&p->mu);
+
+	/* Connection work happens outside the lock so that other threads are not held up. */
+	if (c && PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		c = NULL;
+	}
+	if (c && PQtransactionStatus(c) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(c, "ROLLBACK");
+		PQclear(r);
+		if (PQtransactionStatus(c) != PQTRANS_IDLE) {
+			PQfinish(c);
+			c = NULL;
+		}
+	}
+	int opened = 0;
+	if (!c) {
+		c = open_conn(p);
+		opened = 1;
+	}
+
+	pthread_mutex_lock(&p->mu);
+	p->slots[idx].conn = c;
+	if (!c) {
+		p->slots[idx].busy = 0;
+		p->connect_failures++;
+		pthread_cond_signal(&p->freed);
+	} else {
+		p->acquired++;
+		if (opened)
+			p->resets++;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!c)
+		set_error(err, 503, "08006", "the database cannot be reached");
+	return c;
+}
+
+void db_pool_release(struct db_pool *p, PGconn *c)
+{
+	if (!c)
+		return;
+	int broken = PQstatus(c) != CONNECTION_OK;
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->size; i++) {
+		if (p->slots[i].conn == c) {
+			if (broken) {
+				PQfinish(c);
+				p->slots[i].conn = NULL;
+			}
+			p->slots[i].busy = 0;
+			break;
+		}
+	}
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *s)
+{
+	pthread_mutex_lock(&p->mu);
+	memset(s, 0, sizeof(*s));
+	s->size = p->size;
+	for (int i = 0; i < p->size; i++) {
+		s->in_use += p->slots[i].busy;
+		s->connected += p->slots[i].conn != NULL;
+	}
+	s->acquired = p->acquired;
+	s->timeouts = p->timeouts;
+	s->connect_failures = p->connect_failures;
+	s->resets = p->resets;
+	pthread_mutex_unlock(&p->mu);
+}
+
+unsigned db_sqlstate_status(const char *st)
+{
+	if (!st || strlen(st) != 5)
+		return 500;
+	if (strcmp(st, "57014") == 0 || strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 ||
+	    strncmp(st, "57P", 3) == 0)
+		return 503;
+	if (strcmp(st, "23505") == 0)
+		return 409;
+	if (strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 ||
+	    strcmp(st, "23P01") == 0)
+		return 422;
+	if (strncmp(st, "22", 2) == 0)
+		return 400;
+	return 500;
+}
+
+PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+		  struct db_error *err)
+{
+	PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return r;
+	const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+	if (!sqlstate && PQstatus(c) != CONNECTION_OK)
+		sqlstate = "08006";
+	set_error(err, db_sqlstate_status(sqlstate), sqlstate, msg && *msg ? msg : PQerrorMessage(c));
+	const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+	snprintf(err->constraint, sizeof(err->constraint), "%s", cons ? cons : "");
+	if (err->status >= 500)
+		log_error("query failed", err->message);
+	PQclear(r);
+	return NULL;
+}

@@ -1,0 +1,924 @@
+/* Integration tests of submitting and moderating: whole flows against the real server and
+ * database, the bad inputs of tests/cases/submissions (after each the database is unchanged),
+ * tokens and keys, erasure, the audit log and the limits. */
+#include <check.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/crypto.h"
+#include "harness.h"
+
+static struct server srv;
+static char moderator_key[128], analyst_key[128];
+
+/* `routekaartd keys create ...` as an operator would run it; the key is its one line of output. */
+static void create_key(const char *role, const char *name, char *key, size_t n)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "DATABASE_URL='%s' '%s' keys create --role %s --name '%s' 2>/dev/null",
+		 getenv("RK_TEST_DATABASE_URL"), getenv("RK_SERVER"), role, name);
+	FILE *p = popen(cmd, "r");
+	if (!p || !fgets(key, (int)n, p)) {
+		fprintf(stderr, "submissions: cannot create an API key\n");
+		exit(EXIT_FAILURE);
+	}
+	key[strcspn(key, "\n")] = '\0';
+	if (pclose(p) != 0 || strncmp(key, "rkk_", 4) != 0) {
+		fprintf(stderr, "submissions: keys create failed\n");
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	char name[64];
+	snprintf(name, sizeof(name), "test-moderator-%d", (int)getpid());
+	create_key("moderator", name, moderator_key, sizeof(moderator_key));
+	snprintf(name, sizeof(name), "test-analyst-%d", (int)getpid());
+	create_key("analyst", name, analyst_key, sizeof(analyst_key));
+	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", NULL};
+	if (server_start(&srv, env) != 0)
+		exit(EXIT_FAILURE);
+}
+
+static void teardown(void)
+{
+	if (server_stop(&srv) != 0) {
+		fprintf(stderr, "submissions: the server did not exit cleanly (see %s)\n", srv.log);
+		exit(EXIT_FAILURE);
+	}
+}
+
+/* method path with a JSON body and extra headers (NULL-terminated); bearer may be NULL */
+static struct resp send_json(const char *method, const char *path, const char *body, const char *bearer,
+			     const char *const *extra)
+{
+	char url[512], auth[256];
+	snprintf(url, sizeof(url), "%s%s", srv.url, path);
+	const char *headers[8];
+	size_t n = 0;
+	if (body)
+		headers[n++] = "Content-Type: application/json";
+	if (bearer) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+		headers[n++] = auth;
+	}
+	for (size_t i = 0; extra && extra[i] && n < 7; i++)
+		headers[n++] = extra[i];
+	headers[n] = NULL;
+	struct resp r;
+	ck_assert(http_body_do(method, url, headers, body, &r) == 0);
+	return r;
+}
+
+static struct resp send_doc(const char *method, const char *path, json_t *doc, const char *bearer)
+{
+	char *s = json_dumps(doc, JSON_COMPACT);
+	struct resp r = send_json(method, path, s, bearer, NULL);
+	free(s);
+	return r;
+}
+
+struct submitted {
+	long id;
+	char token[96];
+};
+
+static struct submitted submit(json_t *doc)
+{
+	struct resp r = send_doc("POST", "/submissions", doc, NULL);
+	ck_assert_msg(r.status == 201, "submit: %ld %s", r.status, r.body);
+	struct submitted s;
+	s.id = (long)json_integer_value(json_object_get(r.json, "id"));
+	snprintf(s.token, sizeof(s.token), "%s", json_string_value(json_object_get(r.json, "edit_token")));
+	char loc[128];
+	snprintf(loc, sizeof(loc), "%s/submissions/%ld", srv.url, s.id);
+	ck_assert_str_eq(resp_header(&r, "Location"), loc);
+	resp_free(&r);
+	return s;
+}
+
+static json_t *doc_named(const char *name)
+{
+	json_t *doc = valid_doc();
+	json_object_set_new(doc, "name", json_string(name));
+	return doc;
+}
+
+static long public_status(long id)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+	struct resp r;
+	http_get(&srv, path, &r);
+	long st = r.status;
+	resp_free(&r);
+	return st;
+}
+
+static char *public_name(long id)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
+	struct resp r;
+	http_get(&srv, path, &r);
+	ck_assert_int_eq(r.status, 200);
+	char *name = strdup(json_string_value(json_object_get(json_object_get(r.json, "properties"), "name")));
+	resp_free(&r);
+	return name;
+}
+
+static struct resp moderate(const char *action, long id, const char *reason, const char *key)
+{
+	char path[128], body[256];
+	snprintf(path, sizeof(path), "/admin/submissions/%ld/%s", id, action);
+	if (reason)
+		snprintf(body, sizeof(body), "{\"reason\":\"%s\"}", reason);
+	return send_json("POST", path, reason ? body : NULL, key, NULL);
+}
+
+static char *status_of(long id)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "select status from kaart.initiative where id = %ld", id);
+	return sql_text(sql);
+}
+
+/* What a failed request must leave as it was. */
+static char *fingerprint(void)
+{
+	return sql_text("select md5(concat("
+			"(select string_agg(t::text, ',' order by id) from kaart.initiative t),"
+			"(select string_agg(t::text, ',' order by id) from kaart.party t),"
+			"(select string_agg(t::text, ',' order by id) from kaart.contact_person t),"
+			"(select string_agg(t::text, ',' order by id) from kaart.organisation t),"
+			"(select count(*) from audit.log)))");
+}
+
+/* --- the whole flow --- */
+
+START_TEST(submit_approve_visible)
+{
+	long before = sql_long("select count(*) from kaart.initiative where status = 'published'");
+	json_t *doc = doc_named("Doorlopende leerroute Zorg en welzijn Zwolle (flow)");
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	/* committed: the row is there, pending, with the hash of the token and not the token */
+	char *st = status_of(s.id);
+	ck_assert_str_eq(st, "submitted");
+	free(st);
+	ck_assert_msg(strlen(s.token) >= 4 + 22, "token too short for 128 bits: %s", s.token);
+	uint8_t h[CRYPTO_HASH_BYTES];
+	char hex[2 * CRYPTO_HASH_BYTES + 1], sql[512];
+	crypto_sha256(s.token, strlen(s.token), h);
+	crypto_hex(h, sizeof(h), hex);
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.initiative where id = %ld and edit_token_hash = '\\x%s'", s.id, hex);
+	ck_assert_int_eq(sql_long(sql), 1);
+	snprintf(sql, sizeof(sql), "select count(*) from audit.log where concat(before, after)::text like '%%%s%%'", s.token + 4);
+	ck_assert_int_eq(sql_long(sql), 0);
+	/* not public before a person looked at it */
+	ck_assert_int_eq(public_status(s.id), 404);
+
+	/* the queue shows it, with its fields as changes */
+	struct resp r = send_json("GET", "/admin/submissions?status=pending&limit=1000", NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 200);
+	int found = 0;
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(r.json, "items"), i, item) {
+		if (json_integer_value(json_object_get(item, "id")) == s.id) {
+			found = 1;
+			ck_assert_str_eq(json_string_value(json_object_get(item, "kind")), "new");
+		}
+	}
+	ck_assert_msg(found, "submission %ld not in the queue", s.id);
+	resp_free(&r);
+
+	r = moderate("approve", s.id, NULL, moderator_key);
+	ck_assert_msg(r.status == 200, "approve: %ld %s", r.status, r.body);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "outcome")), "published");
+	resp_free(&r);
+	ck_assert_int_eq(public_status(s.id), 200);
+	ck_assert_int_eq(sql_long("select count(*) from kaart.initiative where status = 'published'"), before + 1);
+	/* and in the public GeoJSON list */
+	r = send_json("GET", "/collections/initiatives/items?limit=10000&q=flow", NULL, NULL, NULL);
+	found = 0;
+	json_array_foreach(json_object_get(r.json, "features"), i, item)
+		found |= json_integer_value(json_object_get(item, "id")) == s.id;
+	ck_assert(found);
+	resp_free(&r);
+	/* approving again: nothing pending */
+	r = moderate("approve", s.id, NULL, moderator_key);
+	ck_assert_int_eq(r.status, 409);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(edit_published_creates_revision)
+{
+	json_t *doc = doc_named("Leerroute voor revisie");
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	struct resp r = moderate("approve", s.id, NULL, moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	/* the school corrects its name: a pending revision, the public one stays */
+	char path[96];
+	snprintf(path, sizeof(path), "/submissions/%ld", s.id);
+	r = send_json("PATCH", path, "{\"name\":\"Leerroute na revisie\",\"niveaus\":[3,4]}", s.token, NULL);
+	ck_assert_msg(r.status == 200, "patch: %ld %s", r.status, r.body);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "outcome")), "revision_pending");
+	resp_free(&r);
+	char *name = public_name(s.id);
+	ck_assert_str_eq(name, "Leerroute voor revisie");
+	free(name);
+	/* the school sees its pending revision */
+	r = send_json("GET", path, NULL, s.token, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(json_object_get(r.json, "pending_revision"));
+	ck_assert(!json_is_null(json_object_get(r.json, "pending_revision")));
+	resp_free(&r);
+	/* the moderator sees what changed */
+	r = send_json("GET", "/admin/submissions?status=pending&limit=1000", NULL, moderator_key, NULL);
+	int found = 0;
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(r.json, "items"), i, item) {
+		if (json_integer_value(json_object_get(item, "id")) == s.id &&
+		    strcmp(json_string_value(json_object_get(item, "kind")), "revision") == 0) {
+			found = 1;
+			char *changes = json_dumps(json_object_get(item, "changes"), 0);
+			int shown = changes && strstr(changes, "Leerroute na revisie") != NULL;
+			free(changes);
+			ck_assert_msg(shown, "changes do not show the new name");
+		}
+	}
+	ck_assert(found);
+	resp_free(&r);
+	r = moderate("approve", s.id, NULL, moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "outcome")), "revision_applied");
+	resp_free(&r);
+	name = public_name(s.id);
+	ck_assert_str_eq(name, "Leerroute na revisie");
+	free(name);
+}
+END_TEST
+
+START_TEST(edit_pending_in_place_and_reject)
+{
+	json_t *doc = doc_named("Leerroute die wordt afgewezen");
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	char path[96];
+	snprintf(path, sizeof(path), "/submissions/%ld", s.id);
+	/* a correction before moderation changes the submission itself, with the same validation */
+	struct resp r = send_json("PATCH", path, "{\"niveaus\":[1]}", s.token, NULL);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "errors"), 0), "pointer")), "/niveaus/0");
+	resp_free(&r);
+	r = send_json("PATCH", path, "{\"description\":\"Nieuwe beschrijving\"}", s.token, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "outcome")), "updated");
+	resp_free(&r);
+	char sql[160];
+	snprintf(sql, sizeof(sql), "select description from kaart.initiative where id = %ld", s.id);
+	char *d = sql_text(sql);
+	ck_assert_str_eq(d, "Nieuwe beschrijving");
+	free(d);
+	/* a rejection needs a reason */
+	r = moderate("reject", s.id, NULL, moderator_key);
+	ck_assert_int_eq(r.status, 415);
+	resp_free(&r);
+	snprintf(path, sizeof(path), "/admin/submissions/%ld/reject", s.id);
+	r = send_json("POST", path, "{}", moderator_key, NULL);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "errors"), 0), "pointer")), "/reason");
+	resp_free(&r);
+	r = moderate("reject", s.id, "Geen mbo-partner bevestigd", moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	char *st = status_of(s.id);
+	ck_assert_str_eq(st, "rejected");
+	free(st);
+	snprintf(sql, sizeof(sql), "select rejection_reason from kaart.initiative where id = %ld", s.id);
+	d = sql_text(sql);
+	ck_assert_str_eq(d, "Geen mbo-partner bevestigd");
+	free(d);
+	ck_assert_int_eq(public_status(s.id), 404);
+	/* rejected: no more edits */
+	snprintf(path, sizeof(path), "/submissions/%ld", s.id);
+	r = send_json("PATCH", path, "{\"name\":\"Nog een poging\"}", s.token, NULL);
+	ck_assert_int_eq(r.status, 409);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(withdraw_with_token)
+{
+	json_t *doc = doc_named("Leerroute die stopt");
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	struct resp r = moderate("approve", s.id, NULL, moderator_key);
+	resp_free(&r);
+	ck_assert_int_eq(public_status(s.id), 200);
+	char path[96];
+	snprintf(path, sizeof(path), "/submissions/%ld", s.id);
+	r = send_json("DELETE", path, NULL, s.token, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	char *st = status_of(s.id);
+	ck_assert_str_eq(st, "withdrawn");
+	free(st);
+	ck_assert_int_eq(public_status(s.id), 404);
+}
+END_TEST
+
+START_TEST(tokens_and_keys)
+{
+	json_t *doc = doc_named("Leerroute met geheimen");
+	struct submitted s = submit(doc);
+	struct submitted other = submit(doc);
+	json_decref(doc);
+	char path[96];
+	snprintf(path, sizeof(path), "/submissions/%ld", s.id);
+	struct resp r = send_json("GET", path, NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 401);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "/problems/unauthorized");
+	ck_assert_ptr_nonnull(resp_header(&r, "WWW-Authenticate"));
+	resp_free(&r);
+	/* another submission's token does not open this one */
+	r = send_json("GET", path, NULL, other.token, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = send_json("GET", path, NULL, s.token, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "submitted");
+	ck_assert_str_eq(resp_header(&r, "Cache-Control"), "no-store");
+	/* the school sees its own contact's e-mail */
+	ck_assert_ptr_nonnull(strstr(r.body, "a.devries@landstede.example"));
+	resp_free(&r);
+	/* moderation: no key 401, a wrong key 401, the analyst's key 403, the moderator's 200 */
+	r = send_json("GET", "/admin/submissions", NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = send_json("GET", "/admin/submissions", NULL, "rkk_1_notthekey", NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = send_json("GET", "/admin/submissions", NULL, s.token, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = send_json("GET", "/admin/submissions", NULL, analyst_key, NULL);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "/problems/forbidden");
+	resp_free(&r);
+	r = moderate("approve", other.id, NULL, analyst_key);
+	ck_assert_int_eq(r.status, 403);
+	resp_free(&r);
+	char *st = status_of(other.id);
+	ck_assert_str_eq(st, "submitted");
+	free(st);
+	r = send_json("GET", "/admin/submissions", NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(no_secret_in_logs)
+{
+	/* every kind of secret a client sends, right and wrong, and the hashes of the right ones */
+	char idem[96], wrong_token[96], wrong_key[160];
+	snprintf(idem, sizeof(idem), "Idempotency-Key: idem-geheim-%d-%ld", (int)getpid(), (long)time(NULL));
+	const char *extra[] = {idem, NULL};
+	json_t *doc = doc_named("Leerroute zonder sporen");
+	char *body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	struct resp r = send_json("POST", "/submissions", body, NULL, extra);
+	free(body);
+	ck_assert_int_eq(r.status, 201);
+	long id = (long)json_integer_value(json_object_get(r.json, "id"));
+	char token[96];
+	snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(r.json, "edit_token")));
+	resp_free(&r);
+	char path[96];
+	snprintf(path, sizeof(path), "/submissions/%ld", id);
+	r = send_json("PATCH", path, "{\"description\":\"Bijgewerkt\"}", token, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	snprintf(wrong_token, sizeof(wrong_token), "rkt_verkeerd%dXyZ", (int)getpid());
+	r = send_json("GET", path, NULL, wrong_token, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = send_json("GET", "/admin/submissions", NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	/* the moderator's key id with a wrong secret, which reaches the database lookup */
+	size_t id_len = 4 + strspn(moderator_key + 4, "0123456789") + 1;
+	snprintf(wrong_key, sizeof(wrong_key), "%.*sverkeerdGeheim%dQ", (int)id_len, moderator_key, (int)getpid());
+	r = send_json("GET", "/admin/submissions", NULL, wrong_key, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+
+	const char *key_secret = moderator_key + id_len;
+	uint8_t h[CRYPTO_HASH_BYTES];
+	char token_hash[2 * CRYPTO_HASH_BYTES + 1], key_hash[2 * CRYPTO_HASH_BYTES + 1];
+	crypto_sha256(token, strlen(token), h);
+	crypto_hex(h, sizeof(h), token_hash);
+	crypto_sha256(key_secret, strlen(key_secret), h);
+	crypto_hex(h, sizeof(h), key_hash);
+	const char *needles[] = {token, token_hash, key_secret, key_hash, wrong_token, wrong_key + id_len,
+				 strchr(idem, ' ') + 1};
+	const char *what[] = {"an edit token", "an edit token's hash", "an API key's secret", "an API key's hash",
+			      "a wrong edit token", "a wrong API key", "an Idempotency-Key"};
+
+	/* The server's log, and PostgreSQL's (PGHOST is <cluster>/run; its log <cluster>/postgres.log).
+	 * The test cluster logs with PostgreSQL's defaults: no statements (log_statement = none,
+	 * log_min_duration_statement = -1), the text of a statement that fails (log_min_error_statement =
+	 * error) but not its parameters (log_parameter_max_length_on_error = 0). So this half proves that
+	 * no secret is in an error, warning or failing statement PostgreSQL logs as configured; not that
+	 * none would be in a log of every statement. */
+	char pglog[1024];
+	snprintf(pglog, sizeof(pglog), "%s/../postgres.log", getenv("PGHOST"));
+	const char *logs[] = {srv.log, pglog};
+	for (size_t l = 0; l < 2; l++) {
+		char *text = read_file(logs[l]);
+		ck_assert_msg(strlen(text) > 0 || l == 1, "%s is empty: the test would prove nothing", logs[l]);
+		for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+			ck_assert_msg(!strstr(text, needles[i]), "%s appears in %s", what[i], logs[l]);
+		/* the request was logged, without its Authorization header */
+		ck_assert_msg(l != 0 || strstr(text, path), "the server's log does not name %s", path);
+		free(text);
+	}
+	/* nor in the database: no secret in any of its tables, and not even the hashes in the
+	 * audit log (the hashes are stored where they are checked: kaart.initiative, kaart.api_key) */
+	for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++) {
+		int is_hash = needles[i] == token_hash || needles[i] == key_hash;
+		char sql[640];
+		snprintf(sql, sizeof(sql),
+			 "select (select count(*) from audit.log a where strpos(a::text, '%s') > 0) "
+			 "+ (select count(*) from kaart.initiative i where %s and strpos(i::text, '%s') > 0) "
+			 "+ (select count(*) from kaart.api_key k where %s and strpos(k::text, '%s') > 0) "
+			 "+ (select count(*) from kaart.submission_idempotency k where strpos(k::text, '%s') > 0)",
+			 needles[i], is_hash ? "false" : "true", needles[i], is_hash ? "false" : "true", needles[i],
+			 needles[i]);
+		ck_assert_msg(sql_long(sql) == 0, "%s is stored in the database", what[i]);
+	}
+	/* which is where they are: the test looks in the right place */
+	char sql[256];
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.initiative where edit_token_hash = '\\x%s'", token_hash);
+	ck_assert_int_eq(sql_long(sql), 1);
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.api_key where secret_hash = '\\x%s'", key_hash);
+	ck_assert_int_eq(sql_long(sql), 1);
+}
+END_TEST
+
+START_TEST(revoked_key_refused)
+{
+	char key[128], cmd[1024], name[64];
+	snprintf(name, sizeof(name), "test-revoked-%d", (int)getpid());
+	create_key("moderator", name, key, sizeof(key));
+	struct resp r = send_json("GET", "/admin/submissions", NULL, key, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	snprintf(cmd, sizeof(cmd), "DATABASE_URL='%s' '%s' keys revoke --name '%s' 2>/dev/null",
+		 getenv("RK_TEST_DATABASE_URL"), getenv("RK_SERVER"), name);
+	ck_assert_int_eq(system(cmd), 0);
+	r = send_json("GET", "/admin/submissions", NULL, key, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	/* only a hash is stored */
+	/* rkk_<id>_<secret>: the secret itself may hold '_' */
+	const char *secret = key + 4 + strspn(key + 4, "0123456789") + 1;
+	ck_assert_uint_eq(strlen(secret), 32);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.api_key k where strpos(k::text, '%s') > 0", secret);
+	ck_assert_int_eq(sql_long(sql), 0);
+}
+END_TEST
+
+START_TEST(idempotent_retry)
+{
+	json_t *doc = doc_named("Leerroute die twee keer wordt verstuurd");
+	char *body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	char key[96];
+	snprintf(key, sizeof(key), "Idempotency-Key: retry-%d-%ld", (int)getpid(), (long)time(NULL));
+	const char *extra[] = {key, NULL};
+	long before = sql_long("select count(*) from kaart.initiative");
+	struct resp a = send_json("POST", "/submissions", body, NULL, extra);
+	struct resp b = send_json("POST", "/submissions", body, NULL, extra);
+	ck_assert_int_eq(a.status, 201);
+	ck_assert_int_eq(b.status, 201);
+	ck_assert_int_eq(json_integer_value(json_object_get(a.json, "id")), json_integer_value(json_object_get(b.json, "id")));
+	ck_assert_str_eq(json_string_value(json_object_get(a.json, "edit_token")), json_string_value(json_object_get(b.json, "edit_token")));
+	ck_assert_int_eq(sql_long("select count(*) from kaart.initiative"), before + 1);
+	resp_free(&a);
+	resp_free(&b);
+	/* the same key with another body is refused and changes nothing */
+	char *fp = fingerprint();
+	struct resp c = send_json("POST", "/submissions", "{\"name\":\"iets anders\"}", NULL, extra);
+	ck_assert_int_eq(c.status, 422);
+	resp_free(&c);
+	doc = doc_named("Een andere leerroute");
+	char *other = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	c = send_json("POST", "/submissions", other, NULL, extra);
+	ck_assert_int_eq(c.status, 422);
+	ck_assert_str_eq(json_string_value(json_object_get(c.json, "type")), "/problems/idempotency-key-reused");
+	resp_free(&c);
+	char *fp2 = fingerprint();
+	ck_assert_str_eq(fp, fp2);
+	free(fp);
+	free(fp2);
+	free(other);
+	free(body);
+}
+END_TEST
+
+/* Erasure removes the person from every table and output, audit payloads included, and leaves
+ * the initiative. */
+START_TEST(erasure_leaves_no_trace)
+{
+	json_t *doc = doc_named("Leerroute met een te wissen persoon");
+	json_t *c = json_array_get(json_object_get(doc, "contacts"), 0);
+	char email[96], name[64];
+	snprintf(email, sizeof(email), "wis.mij.%d@school.example", (int)getpid());
+	snprintf(name, sizeof(name), "Wilhelmina Wisbaar%d", (int)getpid());
+	json_object_set_new(c, "email", json_string(email));
+	json_object_set_new(c, "name", json_string(name));
+	json_object_set_new(c, "phone", json_string("+31 6 98765432"));
+	json_object_set_new(c, "public_consent", json_true());
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	struct resp r = moderate("approve", s.id, NULL, moderator_key);
+	resp_free(&r);
+	char path[96];
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", s.id);
+	r = send_json("GET", path, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(r.body, name)); /* consented: the name is public */
+	ck_assert_ptr_null(strstr(r.body, email));   /* the e-mail never is */
+	resp_free(&r);
+	char sql[2048];
+	snprintf(sql, sizeof(sql), "select id from kaart.contact_person where email = '%s'", email);
+	long cid = sql_long(sql);
+	snprintf(path, sizeof(path), "/admin/contacts/%ld", cid);
+	r = send_json("DELETE", path, NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 204);
+	resp_free(&r);
+	/* every text and json column of every table in the schemas that hold data */
+	PGconn *db = db_connect();
+	PGresult *cols = PQexec(db, "select format('select count(*) from %I.%I t where t.%I::text ilike $1 or t.%I::text ilike $2 or t.%I::text ilike $3',"
+				    " table_schema, table_name, column_name, column_name, column_name)"
+				    " from information_schema.columns where table_schema in ('kaart', 'audit', 'ref', 'public')"
+				    " and data_type in ('text', 'jsonb', 'json', 'character varying')");
+	ck_assert_int_eq(PQresultStatus(cols), PGRES_TUPLES_OK);
+	char pe[128], pn[128];
+	snprintf(pe, sizeof(pe), "%%%s%%", email);
+	snprintf(pn, sizeof(pn), "%%%s%%", name);
+	const char *params[3] = {pe, pn, "%98765432%"};
+	for (int i = 0; i < PQntuples(cols); i++) {
+		PGresult *n = PQexecParams(db, PQgetvalue(cols, i, 0), 3, NULL, params, NULL, NULL, 0);
+		ck_assert_int_eq(PQresultStatus(n), PGRES_TUPLES_OK);
+		ck_assert_msg(strcmp(PQgetvalue(n, 0, 0), "0") == 0, "the person is still in: %s", PQgetvalue(cols, i, 0));
+		PQclear(n);
+	}
+	PQclear(cols);
+	PQfinish(db);
+	ck_assert_int_eq(public_status(s.id), 200);
+	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", s.id);
+	r = send_json("GET", path, NULL, NULL, NULL);
+	ck_assert_ptr_null(strstr(r.body, name));
+	resp_free(&r);
+	/* a second erasure: nothing left */
+	snprintf(path, sizeof(path), "/admin/contacts/%ld", cid);
+	r = send_json("DELETE", path, NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(school_erases_own_contact)
+{
+	json_t *doc = doc_named("Leerroute waarvan de school zelf wist");
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	char sql[160], path[128];
+	snprintf(sql, sizeof(sql), "select min(id) from kaart.contact_person where initiative_id = %ld", s.id);
+	long cid = sql_long(sql);
+	snprintf(path, sizeof(path), "/submissions/%ld/contacts/%ld", s.id, cid);
+	struct resp r = send_json("DELETE", path, NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	r = send_json("DELETE", path, NULL, s.token, NULL);
+	ck_assert_int_eq(r.status, 204);
+	resp_free(&r);
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.contact_person where id = %ld", cid);
+	ck_assert_int_eq(sql_long(sql), 0);
+	snprintf(sql, sizeof(sql), "select count(*) from kaart.initiative where id = %ld", s.id);
+	ck_assert_int_eq(sql_long(sql), 1);
+}
+END_TEST
+
+START_TEST(school_sbo_contact)
+{
+	const char *path = "/admin/schools/01AA57/contact";
+	struct resp r = send_json("PUT", path, "{\"name\":\"Karel Contact\",\"function\":\"SBO-coördinator\",\"email\":\"k.contact@landstede.example\"}", moderator_key, NULL);
+	ck_assert_msg(r.status == 200, "put: %ld %s", r.status, r.body);
+	resp_free(&r);
+	r = send_json("GET", path, NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "email")), "k.contact@landstede.example");
+	resp_free(&r);
+	r = send_json("PUT", path, "{\"name\":\"K\",\"email\":\"geen\"}", moderator_key, NULL);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "errors")), 2);
+	resp_free(&r);
+	r = send_json("PUT", "/admin/schools/99ZZ99/contact", "{\"name\":\"Karel\",\"email\":\"k@x.example\"}", moderator_key, NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+	r = send_json("GET", path, NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 401);
+	resp_free(&r);
+	/* never in public output */
+	r = send_json("GET", "/collections/schools/items/01AA57", NULL, NULL, NULL);
+	ck_assert_ptr_null(strstr(r.body, "k.contact@landstede.example"));
+	resp_free(&r);
+	r = send_json("DELETE", path, NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 204);
+	resp_free(&r);
+	r = send_json("GET", path, NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(audit_trail)
+{
+	json_t *doc = doc_named("Leerroute met een spoor");
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	struct resp r = moderate("approve", s.id, NULL, moderator_key);
+	resp_free(&r);
+	char path[160];
+	snprintf(path, sizeof(path), "/admin/audit?entity=initiative&entity_id=%ld", s.id);
+	r = send_json("GET", path, NULL, moderator_key, NULL);
+	ck_assert_msg(r.status == 200, "audit: %ld %s", r.status, r.body);
+	json_t *entries = json_object_get(r.json, "entries");
+	ck_assert(json_array_size(entries) >= 2);
+	int by_submitter = 0, by_moderator = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(entries, i, e) {
+		const char *actor = json_string_value(json_object_get(e, "actor"));
+		by_submitter |= actor && strcmp(actor, "submitter") == 0;
+		by_moderator |= actor && strncmp(actor, "key:test-moderator", 18) == 0;
+		ck_assert_int_eq(json_integer_value(json_object_get(e, "entity_id")), s.id);
+	}
+	ck_assert_msg(by_submitter && by_moderator, "audit actors: %s", r.body);
+	resp_free(&r);
+	r = send_json("GET", "/admin/audit?since=gisteren", NULL, moderator_key, NULL);
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	r = send_json("GET", "/admin/audit?entity=initiative", NULL, analyst_key, NULL);
+	ck_assert_int_eq(r.status, 403);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(messages_in_english)
+{
+	const char *extra[] = {"Accept-Language: en-GB,en;q=0.9", NULL};
+	struct resp r = send_json("POST", "/submissions", "{\"niveaus\":[1]}", NULL, extra);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_ptr_nonnull(strstr(r.body, "is not allowed"));
+	resp_free(&r);
+	r = send_json("POST", "/submissions", "{\"niveaus\":[1]}", NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(r.body, "niet toegestaan"));
+	resp_free(&r);
+}
+END_TEST
+
+/* Each file in tests/cases/submissions: a bad request, its status and problem type, the pointers
+ * of its errors (exactly), and afterwards the database as it was. */
+START_TEST(bad_input_cases)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/tests/cases/submissions", getenv("RK_TOP"));
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	ck_assert(n > 2);
+	int cases = 0;
+	for (int k = 0; k < n; k++) {
+		const char *fn = names[k]->d_name;
+		if (!strstr(fn, ".json")) {
+			free(names[k]);
+			continue;
+		}
+		char path[2048];
+		snprintf(path, sizeof(path), "%s/%s", dir, fn);
+		char *text = read_file(path);
+		json_t *c = json_loads(text, JSON_ALLOW_NUL, NULL);
+		free(text);
+		ck_assert_msg(c, "%s is not JSON", fn);
+		json_t *body = json_object_get(c, "body");
+		const char *raw = json_string_value(json_object_get(c, "body_raw"));
+		char *s = raw ? strdup(raw) : json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		const char *extra[4] = {NULL};
+		char hdr[256];
+		const char *ct = json_string_value(json_object_get(json_object_get(c, "headers"), "Content-Type"));
+		char *fp = fingerprint();
+		struct resp r;
+		char url[256];
+		snprintf(url, sizeof(url), "%s/submissions", srv.url);
+		if (ct) {
+			snprintf(hdr, sizeof(hdr), "Content-Type: %s", ct);
+			extra[0] = hdr;
+			ck_assert(http_body_do("POST", url, extra, s, &r) == 0);
+		} else {
+			r = send_json("POST", "/submissions", s, NULL, NULL);
+		}
+		long want = (long)json_integer_value(json_object_get(c, "status"));
+		ck_assert_msg(r.status == want, "%s: status %ld, expected %ld: %.400s", fn, r.status, want, r.body);
+		ck_assert_msg(r.json && strcmp(json_string_value(json_object_get(r.json, "type")),
+					       json_string_value(json_object_get(c, "type"))) == 0,
+			      "%s: type in %.300s", fn, r.body);
+		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+		json_t *want_ptrs = json_object_get(c, "pointers");
+		if (want_ptrs) {
+			json_t *errs = json_object_get(r.json, "errors");
+			size_t i, j;
+			json_t *p, *e;
+			json_array_foreach(want_ptrs, i, p) {
+				int found = 0;
+				json_array_foreach(errs, j, e)
+					found |= strcmp(json_string_value(json_object_get(e, "pointer")), json_string_value(p)) == 0;
+				ck_assert_msg(found, "%s: no error at %s in %s", fn, json_string_value(p), r.body);
+			}
+			json_array_foreach(errs, j, e) {
+				int expected = 0;
+				json_array_foreach(want_ptrs, i, p)
+					expected |= strcmp(json_string_value(json_object_get(e, "pointer")), json_string_value(p)) == 0;
+				ck_assert_msg(expected, "%s: unexpected error %s", fn, json_dumps(e, 0));
+				ck_assert(json_string_length(json_object_get(e, "message")) > 0);
+				ck_assert(json_string_length(json_object_get(e, "code")) > 0);
+			}
+		}
+		char *fp2 = fingerprint();
+		ck_assert_msg(strcmp(fp, fp2) == 0, "%s changed the database", fn);
+		free(fp);
+		free(fp2);
+		free(s);
+		resp_free(&r);
+		json_decref(c);
+		free(names[k]);
+		cases++;
+	}
+	free(names);
+	ck_assert_int_ge(cases, 20);
+}
+END_TEST
+
+START_TEST(rate_limited_writes)
+{
+	struct server limited;
+	const char *env[] = {"WRITE_RATE_PER_MINUTE=2", "WRITE_RATE_BURST=2", NULL};
+	ck_assert_int_eq(server_start(&limited, env), 0);
+	char url[128];
+	snprintf(url, sizeof(url), "%s/submissions", limited.url);
+	const char *hdr[] = {"Content-Type: application/json", NULL};
+	long statuses[3];
+	for (int i = 0; i < 3; i++) {
+		struct resp r;
+		ck_assert(http_body_do("POST", url, hdr, "{}", &r) == 0);
+		statuses[i] = r.status;
+		if (i == 2) {
+			ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "/problems/too-many-requests");
+			ck_assert(atoi(resp_header(&r, "Retry-After")) >= 1);
+		}
+		resp_free(&r);
+	}
+	ck_assert_int_eq(statuses[0], 422);
+	ck_assert_int_eq(statuses[1], 422);
+	ck_assert_int_eq(statuses[2], 429);
+	/* reads are not limited */
+	struct resp r;
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=1", limited.url);
+	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&limited), 0);
+}
+END_TEST
+
+/* Guessing keys and tokens: after AUTH_FAILURES_PER_MINUTE (at least 10 at once) failed attempts
+ * from an address, it gets 429 before any secret is looked at, even with the right one. */
+START_TEST(auth_failures_locked_out)
+{
+	struct server locked;
+	const char *env[] = {"AUTH_FAILURES_PER_MINUTE=1", NULL};
+	ck_assert_int_eq(server_start(&locked, env), 0);
+	char admin[128], auth[200], wrong[200];
+	snprintf(admin, sizeof(admin), "%s/admin/submissions", locked.url);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", moderator_key);
+	const char *right[] = {auth, NULL};
+	struct resp r;
+	ck_assert(http_do("GET", admin, right, &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	/* ten wrong keys and tokens are each a 401 */
+	for (int i = 0; i < 10; i++) {
+		char url[160];
+		if (i % 2) {
+			snprintf(wrong, sizeof(wrong), "Authorization: Bearer rkk_1_geraden%d", i);
+			snprintf(url, sizeof(url), "%s", admin);
+		} else {
+			snprintf(wrong, sizeof(wrong), "Authorization: Bearer rke_geraden%d", i);
+			snprintf(url, sizeof(url), "%s/submissions/1", locked.url);
+		}
+		const char *h[] = {wrong, NULL};
+		ck_assert(http_do("GET", url, h, &r) == 0);
+		ck_assert_msg(r.status == 401, "attempt %d: %ld", i + 1, r.status);
+		resp_free(&r);
+	}
+	/* the eleventh is refused before it is checked, and so is the right key now */
+	const char *h[] = {wrong, NULL};
+	ck_assert(http_do("GET", admin, h, &r) == 0);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")), "/problems/too-many-requests");
+	ck_assert_int_ge(atoi(resp_header(&r, "Retry-After")), 1);
+	resp_free(&r);
+	ck_assert(http_do("GET", admin, right, &r) == 0);
+	ck_assert_int_eq(r.status, 429);
+	resp_free(&r);
+	/* public reads are not touched */
+	char url[160];
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=1", locked.url);
+	ck_assert(http_do("GET", url, NULL, &r) == 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(server_stop(&locked), 0);
+}
+END_TEST
+
+/* The database, not only the C, keeps the public role away from the write functions. */
+START_TEST(roles_in_the_database)
+{
+	PGconn *db = db_connect();
+	PGresult *res = PQexec(db, "set role routekaart_web");
+	PQclear(res);
+	const char *denied[] = {"select api.moderation_queue('pending', 10, 0)", "select * from api.submission_get(1)",
+				"select api.key_list()", "select * from kaart.api_key"};
+	for (size_t i = 0; i < 4; i++) {
+		res = PQexec(db, denied[i]);
+		ck_assert_msg(PQresultStatus(res) == PGRES_FATAL_ERROR, "routekaart_web may run %s", denied[i]);
+		ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+		PQclear(res);
+	}
+	res = PQexec(db, "reset role; set role routekaart_app");
+	PQclear(res);
+	res = PQexec(db, "select count(*) from kaart.contact_person");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
+	res = PQexec(db, "select api.moderation_count('pending')");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	PQfinish(db);
+}
+END_TEST
+
+static Suite *submissions_suite(void)
+{
+	Suite *s = suite_create("submissions");
+	TCase *t = tcase_create("flows");
+	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, submit_approve_visible);
+	tcase_add_test(t, edit_published_creates_revision);
+	tcase_add_test(t, edit_pending_in_place_and_reject);
+	tcase_add_test(t, withdraw_with_token);
+	tcase_add_test(t, tokens_and_keys);
+	tcase_add_test(t, no_secret_in_logs);
+	tcase_add_test(t, auth_failures_locked_out);
+	tcase_add_test(t, revoked_key_refused);
+	tcase_add_test(t, idempotent_retry);
+	tcase_add_test(t, erasure_leaves_no_trace);
+	tcase_add_test(t, school_erases_own_contact);
+	tcase_add_test(t, school_sbo_contact);
+	tcase_add_test(t, audit_trail);
+	tcase_add_test(t, messages_in_english);
+	tcase_add_test(t, bad_input_cases);
+	tcase_add_test(t, rate_limited_writes);
+	tcase_add_test(t, roles_in_the_database);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(submissions_suite());
+}
