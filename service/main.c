@@ -102,10 +102,7 @@ int main(int argc, char **argv)
 	auth_init(cfg.auth_failures_per_minute);
 	/* The database may come later: the server starts anyway and answers 503 until it does. */
 	struct db_error derr;
-	PGconn *c = db_pool_acquire(pool, &derr);
-	if (c)
-		db_pool_release(pool, c);
-	else
+	if (db_pool_ready(pool, &derr) < 0)
 		log_error("database not reachable at start; serving 503 until it is", derr.message);
 
 	size_t nroutes;

@@ -19,10 +19,11 @@ void readyz_get(struct request *r)
 {
 	if (resource_json_only(r) < 0)
 		return;
-	PGresult *res = resource_query(r, "select 1", 0, NULL);
-	if (!res)
-		return; /* 503 problem already */
-	PQclear(res);
+	struct db_error err;
+	if (db_pool_ready(r->app->pool, &err) < 0) {
+		http_problem_db(r, &err);
+		return;
+	}
 	char *body = strdup("{\"status\":\"ok\",\"database\":\"ok\"}");
 	http_respond(r, 200, MEDIA_JSON, body, body ? strlen(body) : 0);
 }

@@ -25,22 +25,7 @@ PGresult *resource_query(struct request *r, const char *sql, int n, const char *
 PGresult *resource_exec(struct db_pool *pool, const char *sql, int n, const char *const *params,
 			struct db_error *err, int may_retry)
 {
-	memset(err, 0, sizeof(*err));
-	for (int attempt = 0; attempt < (may_retry ? 2 : 1); attempt++) {
-		PGconn *c = db_pool_acquire(pool, err);
-		if (!c)
-			break;
-		PGresult *res = db_exec(c, sql, n, params, err);
-		/* A read on a connection that broke (the database restarted) is tried once more on
-		 * a new one. Writes are not: the first may have committed before the break. */
-		int broken = PQstatus(c) != CONNECTION_OK;
-		db_pool_release(pool, c);
-		if (res)
-			return res;
-		if (!broken)
-			break;
-	}
-	return NULL;
+	return db_run(pool, sql, n, params, may_retry ? DB_READ_RETRY : DB_ONCE, err);
 }
 
 PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char *sql, int n,

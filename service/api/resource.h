@@ -3,7 +3,7 @@
 #ifndef RK_RESOURCE_H
 #define RK_RESOURCE_H
 
-#include <libpq-fe.h>
+#include "store/pg.h" /* until every handler calls the store */
 #include <stddef.h>
 
 #include "http/http.h"

@@ -1,5 +1,6 @@
-#include "store/db.h"
+#include "store/pg.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -267,4 +268,82 @@ PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
 		log_error("query failed", err->message);
 	PQclear(r);
 	return NULL;
+}
+
+PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		 enum db_retry retry, struct db_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	for (int attempt = 0; attempt < (retry == DB_READ_RETRY ? 2 : 1); attempt++) {
+		PGconn *c = db_pool_acquire(pool, err);
+		if (!c)
+			break;
+		PGresult *res = db_exec(c, sql, n, params, err);
+		int broken = PQstatus(c) != CONNECTION_OK;
+		db_pool_release(pool, c);
+		if (res)
+			return res;
+		if (!broken)
+			break;
+	}
+	return NULL;
+}
+
+int db_pool_ready(struct db_pool *p, struct db_error *err)
+{
+	PGresult *res = db_run(p, "select 1", 0, NULL, DB_READ_RETRY, err);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+static int column(const PGresult *res, const char *name)
+{
+	int k = PQfnumber(res, name);
+	assert(k >= 0 && "a column that sql/api does not return");
+	return k;
+}
+
+const char *db_value(const PGresult *res, int row, const char *name)
+{
+	int k = column(res, name);
+	return PQgetisnull(res, row, k) ? NULL : PQgetvalue(res, row, k);
+}
+
+size_t db_length(const PGresult *res, int row, const char *name)
+{
+	return (size_t)PQgetlength(res, row, column(res, name));
+}
+
+char *db_copy(const PGresult *res, int row, const char *name, size_t *len, int *oom)
+{
+	int k = column(res, name);
+	if (PQgetisnull(res, row, k))
+		return NULL;
+	size_t n = (size_t)PQgetlength(res, row, k);
+	char *s = malloc(n + 1);
+	if (!s) {
+		*oom = 1;
+		return NULL;
+	}
+	memcpy(s, PQgetvalue(res, row, k), n + 1);
+	if (len)
+		*len = n;
+	return s;
+}
+
+int db_bool(const PGresult *res, int row, const char *name)
+{
+	const char *v = db_value(res, row, name);
+	return v && v[0] == 't';
+}
+
+long long db_int(const PGresult *res, int row, const char *name)
+{
+	const char *v = db_value(res, row, name);
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+void db_fail(struct db_error *err, const char *message)
+{
+	set_error(err, 500, "", message);
 }

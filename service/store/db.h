@@ -1,9 +1,9 @@
-/* A bounded pool of libpq connections shared by the worker threads.
- * A connection is used by one thread at a time: acquire, query, release. */
+/* The database as the layers above the store see it: a bounded pool of connections shared by the
+ * worker threads, and the errors a store call reports. The store's own files run statements
+ * through store/pg.h; nothing above the store sees libpq. */
 #ifndef RK_DB_H
 #define RK_DB_H
 
-#include <libpq-fe.h>
 #include <stdint.h>
 
 struct db_pool;
@@ -25,17 +25,9 @@ struct db_pool *db_pool_new(const char *conninfo, int size, int acquire_timeout_
 			    int statement_timeout_ms, int connect_timeout_s);
 void db_pool_free(struct db_pool *p);
 
-/* Waits up to the acquire timeout for a free connection, opening or reopening it when needed.
- * NULL (with err->status 503) when none is free in time or the database cannot be reached. */
-PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err);
-/* Returns a connection; a broken one is closed, to be reopened by the next acquire. */
-void db_pool_release(struct db_pool *p, PGconn *c);
+/* Whether the database answers a query on a connection of the pool: 0, or -1 with err filled. */
+int db_pool_ready(struct db_pool *p, struct db_error *err);
 void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *s);
-
-/* Runs a parameterised statement (text parameters, text results). Returns a result with status
- * TUPLES_OK or COMMAND_OK (caller PQclears it), or NULL with err filled from the SQLSTATE. */
-PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
-		  struct db_error *err);
 
 /* Maps a SQLSTATE to an HTTP status: 57014/08xxx/53xxx/57Pxx -> 503, class 22 -> 400,
  * 23505 -> 409, 23503/23514/23502/23P01 -> 422, anything else -> 500. */

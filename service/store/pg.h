@@ -1,0 +1,46 @@
+/* For the store's own files only: connections of the pool, running statements, and reading their
+ * results by column name. This is the one header that brings in libpq; nothing above the store
+ * includes it. */
+#ifndef RK_PG_H
+#define RK_PG_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "store/db.h"
+
+/* Waits up to the acquire timeout for a free connection, opening or reopening it when needed.
+ * NULL (with err->status 503) when none is free in time or the database cannot be reached. */
+PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err);
+/* Returns a connection; a broken one is closed, to be reopened by the next acquire. */
+void db_pool_release(struct db_pool *p, PGconn *c);
+
+/* Runs a parameterised statement (text parameters, text results). Returns a result with status
+ * TUPLES_OK or COMMAND_OK (caller PQclears it), or NULL with err filled from the SQLSTATE. */
+PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+		  struct db_error *err);
+
+enum db_retry { DB_ONCE, DB_READ_RETRY };
+/* Runs sql on a connection of the pool. DB_READ_RETRY: a read that failed because its connection
+ * broke (the database restarted) is sent once more on a fresh one; writes use DB_ONCE, since the
+ * first may have committed before the break. NULL with err filled on failure. */
+PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		 enum db_retry retry, struct db_error *err);
+
+/* Columns are found by name; a statement's columns are fixed by sql/api, so a missing one is a
+ * programming error (asserted). */
+/* The value in row, column name: NULL for SQL NULL (borrowed from res). */
+const char *db_value(const PGresult *res, int row, const char *column);
+/* Its length in bytes (0 for NULL). */
+size_t db_length(const PGresult *res, int row, const char *column);
+/* A malloc'd copy of the value (*len its length when len is not NULL); NULL for SQL NULL. Sets
+ * *oom when the copy could not be made. */
+char *db_copy(const PGresult *res, int row, const char *column, size_t *len, int *oom);
+/* true ("t") -> 1, false or NULL -> 0 */
+int db_bool(const PGresult *res, int row, const char *column);
+/* A whole number (0 for NULL). */
+long long db_int(const PGresult *res, int row, const char *column);
+/* Fills err for a failure that is not the database's (e.g. out of memory): status 500. */
+void db_fail(struct db_error *err, const char *message);
+
+#endif
