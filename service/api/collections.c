@@ -123,22 +123,30 @@ void conformance_get(struct request *r)
 	http_ok_json(r, MEDIA_JSON, doc);
 }
 
-/* The spatial extent of every collection, in one round trip: estimated from the planner's
- * statistics, so that it costs the same at a thousand rows and at millions. */
-static const char extent_sql[] =
-	"select collection, xmin, ymin, xmax, ymax from api.collection_extents()";
+/* The spatial extents of every collection, in one round trip; 0, or -1 when it answered. */
+struct extents {
+	struct collection_extent v[NCOLLECTIONS];
+	size_t n;
+};
 
-static json_t *collection_doc(const struct request *r, const struct collection *c, PGresult *ext)
+static int get_extents(struct request *r, struct extents *e)
+{
+	struct db_error err;
+	if (store_collection_extents(r->app->pool, e->v, NCOLLECTIONS, &e->n, &err) < 0) {
+		http_problem_db(r, &err);
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *collection_doc(const struct request *r, const struct collection *c, const struct extents *ext)
 {
 	char path[160];
 	/* The Netherlands, for a collection that is still empty */
 	double bbox[4] = {3.31, 50.75, 7.23, 53.56};
-	for (int i = 0; i < PQntuples(ext); i++) {
-		if (strcmp(PQgetvalue(ext, i, 0), c->id) != 0 || PQgetisnull(ext, i, 1))
-			continue;
-		for (int k = 0; k < 4; k++)
-			bbox[k] = strtod(PQgetvalue(ext, i, k + 1), NULL);
-	}
+	for (size_t i = 0; i < ext->n; i++)
+		if (ext->v[i].known && strcmp(ext->v[i].collection, c->id) == 0)
+			memcpy(bbox, ext->v[i].bbox, sizeof(bbox));
 	json_t *links = json_array();
 	snprintf(path, sizeof(path), "/collections/%s", c->id);
 	json_array_append_new(links, link(r, path, "self", MEDIA_JSON, c->title));
@@ -154,13 +162,12 @@ void collections_get(struct request *r)
 {
 	if (resource_json_only(r) < 0)
 		return;
-	PGresult *ext = resource_query(r, extent_sql, 0, NULL);
-	if (!ext)
+	struct extents ext;
+	if (get_extents(r, &ext) < 0)
 		return;
 	json_t *list = json_array();
 	for (size_t i = 0; i < NCOLLECTIONS; i++)
-		json_array_append_new(list, collection_doc(r, all_collections[i], ext));
-	PQclear(ext);
+		json_array_append_new(list, collection_doc(r, all_collections[i], &ext));
 	json_t *links = json_array();
 	json_array_append_new(links, link(r, "/collections", "self", MEDIA_JSON, "the collections"));
 	http_ok_json(r, MEDIA_JSON, json_pack("{s:o,s:o}", "links", links, "collections", list));
@@ -183,11 +190,10 @@ void collection_get(struct request *r)
 	const struct collection *c = find_or_404(r);
 	if (!c || resource_json_only(r) < 0)
 		return;
-	PGresult *ext = resource_query(r, extent_sql, 0, NULL);
-	if (!ext)
+	struct extents ext;
+	if (get_extents(r, &ext) < 0)
 		return;
-	json_t *doc = collection_doc(r, c, ext);
-	PQclear(ext);
+	json_t *doc = collection_doc(r, c, &ext);
 	http_ok_json(r, MEDIA_JSON, doc);
 }
 
@@ -220,21 +226,15 @@ void item_get(struct request *r)
 	query_values_release(v, c->nitem_specs);
 }
 
-static const char codelists_sql[] = "select api.codelists_json()::text";
-
 void codelists_get(struct request *r)
 {
 	if (resource_json_only(r) < 0)
 		return;
-	PGresult *res = resource_query(r, codelists_sql, 0, NULL);
-	if (!res)
-		return;
-	char *body = strdup(PQgetvalue(res, 0, 0));
-	size_t len = (size_t)PQgetlength(res, 0, 0);
-	PQclear(res);
-	if (!body) {
-		http_problem(r, 500, "internal-error", "out of memory");
-		return;
-	}
-	http_ok(r, MEDIA_JSON, body, len);
+	char *body;
+	size_t len;
+	struct db_error err;
+	if (store_codelists(r->app->pool, &body, &len, &err) < 0)
+		http_problem_db(r, &err);
+	else
+		http_ok(r, MEDIA_JSON, body, len);
 }

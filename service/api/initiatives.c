@@ -30,68 +30,35 @@ static const struct pspec specs[] = {
 	{"after", PT_INT, 0, 9007199254740991.0, NULL, NULL, NULL, 0, 0},
 };
 
-/* The filter values as query parameters, in FILTER_SPECS order: PostgreSQL array literals (freed
- * by the caller from arrays[]) and the text of q. */
-static void filter_params(const struct pvalue *f, char *arrays[NFILTERS], const char *out[NFILTERS])
+/* The filter as the store takes it, from the values in FILTER_SPECS order (borrowed). */
+static struct initiative_filter filter_of(const struct pvalue *bbox, const struct pvalue *f)
 {
-	for (int k = 0; k < NFILTERS; k++) {
-		arrays[k] = k == F_Q ? NULL : query_pg_array(&f[k]);
-		out[k] = k == F_Q ? (f[k].present ? f[k].raw : NULL) : arrays[k];
-	}
+	return (struct initiative_filter){
+		.bbox = resource_bbox(bbox),
+		.region = resource_list(&f[F_REGION]),
+		.route_kind = resource_list(&f[F_ROUTE_KIND]),
+		.niveau = resource_list(&f[F_NIVEAU]),
+		.profiel = resource_list(&f[F_PROFIEL]),
+		.leerweg = resource_list(&f[F_LEERWEG]),
+		.opleidingsdomein = resource_list(&f[F_DOMEIN]),
+		.brin = resource_list(&f[F_BRIN]),
+		.start_year = resource_list(&f[F_START_YEAR]),
+		.q = f[F_Q].present ? f[F_Q].raw : NULL,
+	};
 }
-
-/* One round trip. api.initiative_page finds the page through the indexes (keyset after an id,
- * or an offset) and counts the matches, estimating beyond a cap; the features are rendered from
- * the public view for the ids of the page only. Columns: unknown region codes, number matched,
- * number returned, the features, whether the count is an estimate, whether more follow, the
- * last id. */
-static const char items_sql[] =
-	"select p.unknown_regions, p.matched, cardinality(p.ids),"
-	"       (select coalesce(string_agg(json_build_object("
-	"          'type', 'Feature', 'id', id,"
-	"          'geometry', st_asgeojson(geom, 6)::json,"
-	"          'properties', json_build_object("
-	"            'id', id, 'name', name, 'route_kind', route_kind, 'leerwegen', leerwegen,"
-	"            'profielen', profielen, 'niveaus', niveaus, 'opleidingsdomeinen', opleidingsdomeinen,"
-	"            'crebo', crebo, 'start_year', start_year, 'place', place, 'website', website,"
-	"            'mailbox', mailbox, 'region_codes', region_codes, 'published_at', published_at)"
-	"        )::text, ',' order by id), '') from api.initiatives where id = any (p.ids)),"
-	"       p.estimated, p.more, p.ids[cardinality(p.ids)]"
-	"  from api.initiative_page($1::float8[], $2::text[], $3::text[], $4::int[], $5::text[],"
-	"                           $6::text[], $7::text[], $8::text[], $9::text, $10::int[],"
-	"                           $11::bigint, $12::int, $13::int) p";
-
-static const char item_sql[] =
-	"select json_build_object("
-	"  'type', 'Feature', 'id', id,"
-	"  'geometry', st_asgeojson(geom, 6)::json,"
-	"  'properties', json_build_object("
-	"    'id', id, 'name', name, 'route_kind', route_kind, 'leerwegen', leerwegen,"
-	"    'profielen', profielen, 'niveaus', niveaus, 'opleidingsdomeinen', opleidingsdomeinen,"
-	"    'crebo', crebo, 'start_year', start_year, 'description', description, 'place', place,"
-	"    'website', website, 'mailbox', mailbox, 'region_codes', region_codes,"
-	"    'parties', parties, 'conditions', conditions, 'regions', regions, 'contacts', contacts,"
-	"    'published_at', published_at, 'updated_at', updated_at))::text"
-	"  from api.initiatives where id = $1::bigint";
 
 static void items(struct request *r, const struct collection *c, struct pvalue *v)
 {
-	char bbox[128], limit[24], offset[24], after[24];
-	snprintf(limit, sizeof(limit), "%ld", v[P_LIMIT].present ? v[P_LIMIT].i : 100L);
-	snprintf(offset, sizeof(offset), "%ld", v[P_OFFSET].present ? v[P_OFFSET].i : 0L);
-	snprintf(after, sizeof(after), "%ld", v[P_AFTER].present ? v[P_AFTER].i : 0L);
-	char *arrays[NFILTERS];
-	const char *params[13];
-	params[0] = resource_bbox_param(&v[P_BBOX], bbox);
-	filter_params(&v[P_FILTERS], arrays, params + 1);
-	params[10] = v[P_AFTER].present ? after : NULL;
-	params[11] = limit;
-	params[12] = offset;
-	PGresult *res = resource_query(r, items_sql, 13, params);
-	for (int k = 0; k < NFILTERS; k++)
-		free(arrays[k]);
-	if (res)
-		resource_send_page(r, c, v, res);
+	struct initiative_filter f = filter_of(&v[P_BBOX], &v[P_FILTERS]);
+	struct page_window w = resource_window(v);
+	w.keyset = v[P_AFTER].present;
+	w.after = v[P_AFTER].present ? v[P_AFTER].i : 0;
+	struct feature_page pg;
+	struct db_error err;
+	if (store_initiative_page(r->app->pool, &f, &w, &pg, &err) < 0)
+		http_problem_db(r, &err);
+	else
+		resource_send_page(r, c, v, &pg);
 }
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
@@ -102,8 +69,13 @@ static void item(struct request *r, const struct collection *c, const char *id, 
 	int ok = n > 0 && n < 19 && id[0] != '0';
 	for (size_t i = 0; ok && i < n; i++)
 		ok = id[i] >= '0' && id[i] <= '9';
-	const char *params[1] = {id};
-	resource_send_one(r, c, id, ok, item_sql, params, 1, "published initiative with id");
+	char *feature = NULL;
+	size_t len = 0;
+	struct db_error err;
+	if (ok && store_initiative_feature(r->app->pool, id, &feature, &len, &err) < 0)
+		http_problem_db(r, &err);
+	else
+		resource_send_one(r, c, id, feature, len, "published initiative with id");
 }
 
 const struct collection initiatives_collection = {
@@ -131,23 +103,6 @@ static const struct pspec cluster_specs[] = {
 	FILTER_SPECS,
 };
 
-/* Columns: unknown region codes, clusters, initiatives in them, the Feature objects. */
-static const char clusters_sql[] =
-	"with k as ("
-	"  select * from api.initiative_clusters($1::int, $2::float8[], $3::text[], $4::text[],"
-	"                                        $7::text[], $6::text[], $5::int[], $8::text[],"
-	"                                        $9::text[], $10::text, $11::int[]))"
-	"select (select string_agg(c, ',' order by c) from unnest($3::text[]) c"
-	"         where not exists (select 1 from api.regions r where r.code = c)),"
-	"       (select count(*) from k), (select coalesce(sum(count), 0) from k),"
-	"       (select coalesce(string_agg(json_build_object("
-	"          'type', 'Feature',"
-	"          'geometry', json_build_object('type', 'Point',"
-	"                                        'coordinates', json_build_array(round(lon::numeric, 6), round(lat::numeric, 6))),"
-	"          'properties', json_strip_nulls(json_build_object("
-	"            'count', count, 'route_kind_counts', route_kind_counts, 'id', id)))::text,"
-	"          ',' order by count desc, lon, lat), '') from k)";
-
 void clusters_get(struct request *r)
 {
 	if (strcmp(r->target.seg[1], initiatives_collection.id) != 0) {
@@ -172,35 +127,32 @@ void clusters_get(struct request *r)
 		query_values_release(v, NCLUSTER_PARAMS);
 		return;
 	}
-	char zoom[8], bbox[128];
-	snprintf(zoom, sizeof(zoom), "%ld", v[C_ZOOM].i);
-	char *arrays[NFILTERS];
-	const char *params[11];
-	params[0] = zoom;
-	params[1] = resource_bbox_param(&v[C_BBOX], bbox);
-	filter_params(&v[C_FILTERS], arrays, params + 2);
-	PGresult *res = resource_query(r, clusters_sql, 11, params);
-	for (int k = 0; k < NFILTERS; k++)
-		free(arrays[k]);
+	int zoom = (int)v[C_ZOOM].i;
+	struct initiative_filter f = filter_of(&v[C_BBOX], &v[C_FILTERS]);
+	struct cluster_set k;
+	struct db_error err;
+	int rc = store_initiative_clusters(r->app->pool, zoom, &f, &k, &err);
 	query_values_release(v, NCLUSTER_PARAMS);
-	if (!res)
+	if (rc < 0) {
+		http_problem_db(r, &err);
 		return;
-	if (!PQgetisnull(res, 0, 0)) {
-		resource_unknown_regions(r, PQgetvalue(res, 0, 0));
-		PQclear(res);
+	}
+	if (k.unknown_regions) {
+		resource_unknown_regions(r, k.unknown_regions);
+		cluster_set_release(&k);
 		return;
 	}
 	struct buf b;
 	buf_init(&b, (size_t)256 << 20);
 	char when[32];
 	http_now_rfc3339(when, sizeof(when));
-	int rc = buf_printf(&b, "{\"type\":\"FeatureCollection\",\"zoom\":%s,\"numberMatched\":%s,"
-			     "\"numberReturned\":%s,\"initiatives\":%s,\"timeStamp\":\"",
-			 zoom, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	rc = buf_printf(&b, "{\"type\":\"FeatureCollection\",\"zoom\":%d,\"numberMatched\":%lld,"
+			    "\"numberReturned\":%lld,\"initiatives\":%lld,\"timeStamp\":\"",
+			zoom, k.clusters, k.clusters, k.initiatives);
 	size_t when_off = b.len;
 	rc |= buf_printf(&b, "%s\",\"features\":[", when);
-	rc |= buf_append(&b, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
+	rc |= buf_append(&b, k.features, k.features_len);
 	rc |= buf_puts(&b, "]}");
-	PQclear(res);
+	cluster_set_release(&k);
 	resource_send_geojson(r, &b, rc, when_off, strlen(when));
 }

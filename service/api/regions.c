@@ -13,42 +13,16 @@ static const struct pspec specs[] = {
 	{"simplify", PT_NUMBER, 0, 0.1, NULL, NULL, NULL, 0, 0},
 };
 
-/* Snapping to a grid keeps borders that two regions share identical in both, unlike a
- * per-polygon simplification, so a national map shows no slivers or gaps. */
-#define REGION_FEATURE                                                                             \
-	"json_build_object('type', 'Feature', 'id', code,"                                         \
-	"  'geometry', st_asgeojson(case when $2::float8 > 0 then st_snaptogrid(geom, $2::float8)" \
-	"                                else geom end, 6)::json,"                                   \
-	"  'properties', json_build_object('type', type, 'code', code, 'year', year, 'name', name," \
-	"                                  'initiative_count', initiative_count))::text"
-
-static const char items_sql[] =
-	"with m as ("
-	"  select * from api.regions g"
-	"   where g.type = $1::text"
-	"     and g.year = (select max(year) from api.regions where type = $1::text)"
-	"     and ($3::float8[] is null or g.geom && st_makeenvelope($3[1], $3[2], $3[3], $3[4], 4326))"
-	"), page as ("
-	"  select * from m order by code limit $4::int offset $5::int"
-	")"
-	"select null::text, (select count(*) from m), (select count(*) from page),"
-	"       (select coalesce(string_agg(" REGION_FEATURE ", ',' order by code), '') from page)";
-
-static const char item_sql[] =
-	"select " REGION_FEATURE " from api.regions"
-	" where type = $1::text and code = $3::text"
-	" order by year desc limit 1";
-
 static void items(struct request *r, const struct collection *c, struct pvalue *v)
 {
-	char bbox[128], limit[24], offset[24], simplify[32];
-	snprintf(limit, sizeof(limit), "%ld", v[P_LIMIT].present ? v[P_LIMIT].i : 100L);
-	snprintf(offset, sizeof(offset), "%ld", v[P_OFFSET].present ? v[P_OFFSET].i : 0L);
-	snprintf(simplify, sizeof(simplify), "%.9g", v[P_SIMPLIFY].present ? v[P_SIMPLIFY].num : 0.0);
-	const char *params[5] = {c->region_type, simplify, resource_bbox_param(&v[P_BBOX], bbox), limit, offset};
-	PGresult *res = resource_query(r, items_sql, 5, params);
-	if (res)
-		resource_send_page(r, c, v, res);
+	struct page_window w = resource_window(v);
+	double simplify = v[P_SIMPLIFY].present ? v[P_SIMPLIFY].num : 0.0;
+	struct feature_page pg;
+	struct db_error err;
+	if (store_region_page(r->app->pool, c->region_type, simplify, resource_bbox(&v[P_BBOX]), &w, &pg, &err) < 0)
+		http_problem_db(r, &err);
+	else
+		resource_send_page(r, c, v, &pg);
 }
 
 static const struct pspec item_specs[] = {
@@ -58,11 +32,17 @@ static const struct pspec item_specs[] = {
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
 {
-	char simplify[32], what[64];
-	snprintf(simplify, sizeof(simplify), "%.9g", v[1].present ? v[1].num : 0.0);
+	char what[64];
 	snprintf(what, sizeof(what), "%s with code", c->region_type);
-	const char *params[3] = {c->region_type, simplify, id};
-	resource_send_one(r, c, id, query_is_region_code(id), item_sql, params, 3, what);
+	double simplify = v[1].present ? v[1].num : 0.0;
+	char *feature = NULL;
+	size_t len = 0;
+	struct db_error err;
+	if (query_is_region_code(id) &&
+	    store_region_feature(r->app->pool, c->region_type, simplify, id, &feature, &len, &err) < 0)
+		http_problem_db(r, &err);
+	else
+		resource_send_one(r, c, id, feature, len, what);
 }
 
 #define REGION_COLLECTION(type_, title_, what_)                                                    \

@@ -38,13 +38,22 @@ PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char 
 	return res;
 }
 
-const char *resource_bbox_param(const struct pvalue *bbox, char *dst)
+const double *resource_bbox(const struct pvalue *bbox)
 {
-	if (!bbox->present)
-		return NULL;
-	snprintf(dst, 128, "{%.9g,%.9g,%.9g,%.9g}", bbox->bbox[0], bbox->bbox[1], bbox->bbox[2],
-		 bbox->bbox[3]);
-	return dst;
+	return bbox->present ? bbox->bbox : NULL;
+}
+
+struct db_list resource_list(const struct pvalue *v)
+{
+	return (struct db_list){.present = v->present, .items = (const char *const *)v->items, .n = v->nitems};
+}
+
+struct page_window resource_window(const struct pvalue *vals)
+{
+	return (struct page_window){
+		.limit = vals[P_LIMIT].present ? vals[P_LIMIT].i : 100,
+		.offset = vals[P_OFFSET].present ? vals[P_OFFSET].i : 0,
+	};
 }
 
 static int add_link(struct buf *b, int *first, const char *base, const char *path, const char *query,
@@ -67,19 +76,10 @@ static int add_link(struct buf *b, int *first, const char *base, const char *pat
 	return rc;
 }
 
-/* What the query said about the page besides its features. */
-struct page {
-	long matched, returned;
-	int estimated;      /* matched is an estimate */
-	int keyset;         /* more and last_id are known: the next link continues after last_id */
-	int more;
-	char last_id[24];
-};
-
 static void send_features(struct request *r, const struct collection *c, const struct pvalue *vals,
-			  const struct page *pg, const char *features, size_t features_len)
+			  const struct feature_page *pg)
 {
-	long matched = pg->matched, returned = pg->returned;
+	long matched = (long)pg->matched, returned = (long)pg->returned;
 	long limit = vals[P_LIMIT].present ? vals[P_LIMIT].i : 100;
 	long offset = vals[P_OFFSET].present ? vals[P_OFFSET].i : 0;
 	char path[160], when[32];
@@ -102,7 +102,9 @@ static void send_features(struct request *r, const struct collection *c, const s
 	if (pg->keyset && pg->more) {
 		/* continue after the last id: the next page does not count its way past this one */
 		const char *names[] = {"offset", "after"};
-		const char *values[] = {NULL, pg->last_id};
+		char last_id[24];
+		snprintf(last_id, sizeof(last_id), "%lld", pg->last_id);
+		const char *values[] = {NULL, last_id};
 		buf_release(&q);
 		rc |= query_build(&q, c->specs, vals, c->nspecs, names, values, 2);
 		rc |= add_link(&b, &first, r->base_url, path, q.data, "next", MEDIA_GEOJSON, "next page");
@@ -127,7 +129,7 @@ static void send_features(struct request *r, const struct collection *c, const s
 	snprintf(path, sizeof(path), "/collections/%s", c->id);
 	rc |= add_link(&b, &first, r->base_url, path, NULL, "collection", MEDIA_JSON, c->title);
 	rc |= buf_puts(&b, "],\"features\":[");
-	rc |= buf_append(&b, features, features_len);
+	rc |= buf_append(&b, pg->features, pg->features_len);
 	rc |= buf_puts(&b, "]}");
 	buf_release(&q);
 	resource_send_geojson(r, &b, rc, when_off, strlen(when));
@@ -188,43 +190,26 @@ static void send_feature(struct request *r, const struct collection *c, const ch
 }
 
 void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
-			PGresult *res)
+			struct feature_page *pg)
 {
-	if (!PQgetisnull(res, 0, 0)) {
-		resource_unknown_regions(r, PQgetvalue(res, 0, 0));
-	} else {
-		struct page pg = {
-			.matched = strtol(PQgetvalue(res, 0, 1), NULL, 10),
-			.returned = strtol(PQgetvalue(res, 0, 2), NULL, 10),
-		};
-		if (PQnfields(res) >= 7) {
-			pg.estimated = PQgetvalue(res, 0, 4)[0] == 't';
-			pg.keyset = 1;
-			pg.more = PQgetvalue(res, 0, 5)[0] == 't';
-			snprintf(pg.last_id, sizeof(pg.last_id), "%s", PQgetvalue(res, 0, 6));
-		}
-		send_features(r, c, vals, &pg, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
-	}
-	PQclear(res);
+	if (pg->unknown_regions)
+		resource_unknown_regions(r, pg->unknown_regions);
+	else
+		send_features(r, c, vals, pg);
+	feature_page_release(pg);
 }
 
-void resource_send_one(struct request *r, const struct collection *c, const char *id, int valid,
-		       const char *sql, const char *const *params, int nparams, const char *what)
+void resource_send_one(struct request *r, const struct collection *c, const char *id, char *feature, size_t len,
+		       const char *what)
 {
-	PGresult *res = NULL;
-	if (valid) {
-		res = resource_query(r, sql, nparams, params);
-		if (!res)
-			return;
-	}
-	if (!res || PQntuples(res) == 0) {
+	if (!feature) {
 		char detail[160];
 		snprintf(detail, sizeof(detail), "there is no %s '%.40s'", what, id);
 		http_problem(r, 404, "not-found", detail);
 	} else {
-		send_feature(r, c, id, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		send_feature(r, c, id, feature, len);
 	}
-	PQclear(res);
+	free(feature);
 }
 
 /* Parameters of resources that take none but the format. */

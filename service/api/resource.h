@@ -4,6 +4,7 @@
 #define RK_RESOURCE_H
 
 #include "store/pg.h" /* until every handler calls the store */
+#include "store/features.h"
 #include <stddef.h>
 
 #include "http/http.h"
@@ -59,16 +60,17 @@ PGresult *resource_exec(struct db_pool *pool, const char *sql, int n, const char
 PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char *sql, int n,
 			    const char *const *params);
 
-/* The bbox parameter as a PostgreSQL float8[] literal, or NULL. dst must hold 128 bytes. */
-const char *resource_bbox_param(const struct pvalue *bbox, char *dst);
+/* Request parameters as the store takes them (borrowed from v). */
+const double *resource_bbox(const struct pvalue *bbox); /* NULL when absent */
+struct db_list resource_list(const struct pvalue *v);
+/* limit (100 when absent) and offset of the items parameters. */
+struct page_window resource_window(const struct pvalue *vals);
 
-/* Answers an items query whose one row is (unknown region codes or NULL, number matched, number
- * returned, the page's Feature objects comma-separated[, matched is an estimate, more follow, the
- * last id]): a 400 naming the unknown region codes, or a FeatureCollection with paging links that
- * keep every parameter. With the last three columns the next link is a keyset one (after=the last
- * id) and no prev link is given. Clears res. */
+/* Answers an items query: a 400 naming the page's unknown region codes, or a FeatureCollection
+ * with paging links that keep every parameter. With a keyset page the next link continues after
+ * its last id (after=) and no prev link is given. Releases pg. */
 void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
-			PGresult *res);
+			struct feature_page *pg);
 
 /* Answers 400 unknown_region naming the region codes (comma-separated) that name no region. */
 void resource_unknown_regions(struct request *r, const char *codes);
@@ -77,9 +79,9 @@ void resource_unknown_regions(struct request *r, const char *codes);
  * the ETag ignores the generation time at [when_off, when_off + when_len). Takes b over. */
 void resource_send_geojson(struct request *r, struct buf *b, int rc, size_t when_off, size_t when_len);
 
-/* Answers with the one Feature that sql renders (params include the id), with self and collection
- * links, or 404 "there is no <what> ..." when id is not well-formed (valid = 0) or not found. */
-void resource_send_one(struct request *r, const struct collection *c, const char *id, int valid,
-		       const char *sql, const char *const *params, int nparams, const char *what);
+/* Answers with the Feature (as the database rendered it) with self and collection links, or
+ * 404 "there is no <what> ..." when feature is NULL. Frees feature. */
+void resource_send_one(struct request *r, const struct collection *c, const char *id, char *feature, size_t len,
+		       const char *what);
 
 #endif

@@ -74,27 +74,14 @@ void tile_get(struct request *r)
 	}
 	if (http_negotiate(r, &v[0], tile_formats, tile_media) < 0)
 		return;
-	char zs[8], xs[16], ys[16];
-	snprintf(zs, sizeof(zs), "%ld", z);
-	snprintf(xs, sizeof(xs), "%ld", x);
-	snprintf(ys, sizeof(ys), "%ld", y);
-	const char *params[4] = {c->id, zs, xs, ys};
-	PGresult *res = resource_query(r, "select api.tile($1, $2::int, $3::int, $4::int)", 4, params);
-	if (!res)
-		return;
-	size_t len = 0;
-	unsigned char *bytes = PQgetisnull(res, 0, 0) ? NULL : PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len);
-	PQclear(res);
-	char *body = bytes ? malloc(len ? len : 1) : NULL;
-	if (body)
-		memcpy(body, bytes, len);
-	if (bytes)
-		PQfreemem(bytes);
-	if (!body) {
-		http_problem(r, 500, "internal-error", "the tile could not be rendered");
+	unsigned char *body;
+	size_t len;
+	struct db_error err;
+	if (store_tile(r->app->pool, c->id, (int)z, x, y, &body, &len, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
 	}
-	http_ok(r, MEDIA_MVT, body, len);
+	http_ok(r, MEDIA_MVT, (char *)body, len);
 }
 
 /* The attributes of each layer, for TileJSON's vector_layers. */

@@ -347,3 +347,36 @@ void db_fail(struct db_error *err, const char *message)
 {
 	set_error(err, 500, "", message);
 }
+
+char *db_array_literal(const struct db_list *list, int *oom)
+{
+	if (!list->present)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	int rc = buf_puts(&b, "{");
+	for (size_t i = 0; i < list->n; i++) {
+		rc |= buf_puts(&b, i ? ",\"" : "\"");
+		for (const char *p = list->items[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				rc |= buf_append(&b, "\\", 1);
+			rc |= buf_append(&b, p, 1);
+		}
+		rc |= buf_puts(&b, "\"");
+	}
+	rc |= buf_puts(&b, "}");
+	if (rc) {
+		buf_release(&b);
+		*oom = 1;
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+const char *db_bbox_literal(const double *bbox, char dst[128])
+{
+	if (!bbox)
+		return NULL;
+	snprintf(dst, 128, "{%.9g,%.9g,%.9g,%.9g}", bbox[0], bbox[1], bbox[2], bbox[3]);
+	return dst;
+}

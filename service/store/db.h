@@ -4,6 +4,7 @@
 #ifndef RK_DB_H
 #define RK_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct db_pool;
@@ -28,6 +29,13 @@ void db_pool_free(struct db_pool *p);
 /* Whether the database answers a query on a connection of the pool: 0, or -1 with err filled. */
 int db_pool_ready(struct db_pool *p, struct db_error *err);
 void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *s);
+
+/* The values of a list parameter (e.g. region=AM13,AM14); present = 0: no such filter. */
+struct db_list {
+	int present;
+	const char *const *items; /* borrowed */
+	size_t n;
+};
 
 /* Maps a SQLSTATE to an HTTP status: 57014/08xxx/53xxx/57Pxx -> 503, class 22 -> 400,
  * 23505 -> 409, 23503/23514/23502/23P01 -> 422, anything else -> 500. */

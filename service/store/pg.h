@@ -40,6 +40,13 @@ char *db_copy(const PGresult *res, int row, const char *column, size_t *len, int
 int db_bool(const PGresult *res, int row, const char *column);
 /* A whole number (0 for NULL). */
 long long db_int(const PGresult *res, int row, const char *column);
+/* Parameters as PostgreSQL reads them. A list as an array literal ({"a","b"}), NULL when the list
+ * is not present or memory ran out (*oom set); the caller frees it. */
+char *db_array_literal(const struct db_list *list, int *oom);
+/* A bbox (minlon, minlat, maxlon, maxlat) as a float8[] literal into dst (128 bytes), or NULL
+ * when bbox is NULL. */
+const char *db_bbox_literal(const double *bbox, char dst[128]);
+
 /* Fills err for a failure that is not the database's (e.g. out of memory): status 500. */
 void db_fail(struct db_error *err, const char *message);
 
