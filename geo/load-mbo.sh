@@ -38,10 +38,10 @@ for name in "${names[@]}"; do
   key=$(printf '%s' "$name" | tr -d '"' | tr '[:lower:]_-' '[:upper:]  ' | tr -s ' ' | sed 's/^ //; s/ $//')
   [ -n "${col[$key]:-}" ] || col[$key]=$ncols
 done
-pick() {   # first of the given header names present → its column, else empty
+pick() {   # first of the given header names present → its column's position, else empty
   local n
   for n in "$@"; do
-    if [ -n "${col[$n]:-}" ]; then printf 'c%s' "${col[$n]}"; return; fi
+    if [ -n "${col[$n]:-}" ]; then printf '%s' "${col[$n]}"; return; fi
   done
 }
 brin=$(pick 'BRIN NUMMER' 'BRINNUMMER' 'BRIN' 'INSTELLINGSCODE')
@@ -53,7 +53,6 @@ website=$(pick 'INTERNETADRES' 'WEBSITE')
 [ -n "$naam" ] || die "no INSTELLINGSNAAM column in the header of '$file'"
 [ -n "$postcode" ] || die "no POSTCODE column in the header of '$file'"
 [ -n "$plaats" ] || die "no PLAATSNAAM column in the header of '$file'"
-website=${website:-"null::text"}
 
 # DUO has published both UTF-8 and Windows-1252 files.
 encoding=UTF8
@@ -61,52 +60,7 @@ if command -v iconv >/dev/null && ! iconv -f UTF-8 -t UTF-8 "$file" >/dev/null 2
   encoding=WIN1252
 fi
 
-columns=$(for (( i = 1; i <= ncols; i++ )); do printf '%sc%d text' "$([ $i -gt 1 ] && printf ', ')" "$i"; done)
-quote_sep=$([ "$sep" = ';' ] && printf "';'" || printf "','")
-
-# The data arrive on psql's stdin (\copy ... from pstdin); the script comes from -f.
-psql -X -q -At -1 -v ON_ERROR_STOP=1 -f <(cat <<SQL
-set local role routekaart_owner;
-select set_config('routekaart.actor', 'geo/load-mbo.sh', true) \gset
-create temp table mbo_in ($columns) on commit drop;
-\copy mbo_in from pstdin with (format csv, header true, delimiter $quote_sep, quote '"', encoding '$encoding')
-
-create temp table mbo_clean on commit drop as
-select distinct on (brin) brin, name, postcode, plaats, website
-from (
-  select upper(btrim($brin)) as brin,
-         btrim(regexp_replace($naam, '\s+', ' ', 'g')) as name,
-         nullif(upper(regexp_replace($postcode, '\s', '', 'g')), '') as postcode,
-         nullif(btrim($plaats), '') as plaats,
-         nullif(btrim($website), '') as w
-  from mbo_in) x
-cross join lateral (
-  select case when w ~* '^https?://' then w when w is not null then 'https://' || lower(w) end as website0) y
-cross join lateral (select case when kaart.is_url(website0) then website0 end as website) z
-where brin ~ '^[0-9]{2}[A-Z]{2}$' and length(name) >= 2
-order by brin;
-
--- The place name from the PC4 list where DUO writes it in capitals.
-with placed as (
-  select c.brin, c.name, coalesce(c.postcode ~ '^[1-9][0-9]{3}[A-Z]{2}$', false) as pc_ok, c.postcode,
-         coalesce(case when c.plaats <> upper(c.plaats) then c.plaats end, p.plaats, initcap(c.plaats)) as plaats,
-         c.website, p.geom
-  from mbo_clean c left join ref.postcode4 p on p.pc4 = left(c.postcode, 4) and not p.suspect
-),
-up as (
-  insert into kaart.organisation as o (kind, brin, name, plaats, postcode, website, geom, is_demo)
-  select 'mbo', brin, name, plaats, case when pc_ok then postcode end, website, geom, false from placed
-  on conflict (brin) where brin is not null do update
-    set name = excluded.name, plaats = excluded.plaats, postcode = excluded.postcode,
-        website = excluded.website, geom = coalesce(excluded.geom, o.geom)
-  where (o.name, o.plaats, o.postcode, o.website) is distinct from
-        (excluded.name, excluded.plaats, excluded.postcode, excluded.website)
-     or o.geom is distinct from coalesce(excluded.geom, o.geom)
-  returning (xmax = 0) as inserted)
-select format('load-mbo: %s mbo institutions in the file (%s rows without a valid BRIN skipped), %s placed by postcode; %s new, %s updated',
-              (select count(*) from mbo_clean),
-              (select count(*) from mbo_in) - (select count(*) from mbo_in where upper(btrim($brin)) ~ '^[0-9]{2}[A-Z]{2}$'),
-              (select count(*) from placed where geom is not null),
-              (select count(*) from up where inserted), (select count(*) from up where not inserted));
-SQL
-) <"$file" || die "loading '$file' failed; nothing was changed"
+# The data arrive on psql's stdin (\copy ... from pstdin); what the header says, as variables.
+psql -X -q -At -1 -v ON_ERROR_STOP=1 -v ncols="$ncols" -v sep="$sep" -v encoding="$encoding" \
+  -v brin="$brin" -v naam="$naam" -v postcode="$postcode" -v plaats="$plaats" -v website="$website" \
+  -f "$top/geo/load-mbo.sql" <"$file" || die "loading '$file' failed; nothing was changed"
