@@ -1,6 +1,6 @@
 /* Regional overviews for the ministry: figures per region, the coverage matrix of profiel x
  * niveau with its gaps, and the SBO contact list, as JSON, CSV, XLSX or GeoJSON. The database
- * computes the figures (api.overview, api.coverage); this file shapes them into tables. */
+ * computes the figures (store/overviews.h); this file shapes them into tables. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "lib/export.h"
 #include "api/handlers.h"
 #include "api/resource.h"
+#include "store/overviews.h"
 #include "lib/banned.h"
 
 #define MEDIA_CSV "text/csv; charset=utf-8"
@@ -127,7 +128,7 @@ struct ask {
 	char as_of[11]; /* YYYY-MM-DD as asked; "" = today, which the database decides (Dutch time) */
 	int fmt;
 	char sep;
-	char simplify[32];
+	double simplify; /* degrees; 0: outlines as they are */
 };
 
 /* Validates the region type (404), the parameters of the mask `params` (bits: 1 << P_AS_OF ...;
@@ -177,7 +178,7 @@ static int read_ask(struct request *r, struct ask *a, unsigned params, int allow
 	if (explicit_as_of)
 		snprintf(a->as_of, sizeof(a->as_of), "%s", v[P_AS_OF].items[0]);
 	a->sep = v[P_SEP].present && strcmp(v[P_SEP].raw, "semicolon") == 0 ? ';' : ',';
-	snprintf(a->simplify, sizeof(a->simplify), "%.9g", v[P_SIMPLIFY].present ? v[P_SIMPLIFY].num : 0.0);
+	a->simplify = v[P_SIMPLIFY].present ? v[P_SIMPLIFY].num : 0.0;
 	/* f names a format; Accept otherwise, among the formats this resource has */
 	const char *fs[5] = {NULL}, *ms[5] = {NULL};
 	int map[5], n = 0;
@@ -207,6 +208,12 @@ static int read_ask(struct request *r, struct ask *a, unsigned params, int allow
 		return -1;
 	a->fmt = map[k];
 	return 0;
+}
+
+/* The date asked for, or NULL for today. */
+static const char *asked_date(const struct ask *a)
+{
+	return a->as_of[0] ? a->as_of : NULL;
 }
 
 static void download(struct request *r, const struct ask *a, const char *as_of, const char *what, const char *ext)
@@ -251,43 +258,43 @@ static void answer_tables(struct request *r, const struct ask *a, const struct t
 
 /* --- /overviews/{type} and /overviews/{type}/{code} --- */
 
+/* The regions as GeoJSON features with their figures. */
+static void overview_geojson(struct request *r, const struct ask *a, const char *code)
+{
+	char *geojson;
+	size_t len;
+	int found;
+	struct db_error err;
+	if (store_overview_geojson(r->app->pool, a->type, asked_date(a), a->simplify, code,
+				   &geojson, &len, &found, &err) < 0) {
+		http_problem_db(r, &err);
+		return;
+	}
+	if (!found) {
+		free(geojson);
+		http_problem(r, 404, "not-found", "there is no such region");
+		return;
+	}
+	http_ok(r, MEDIA_GEOJSON, geojson, len);
+}
+
 static void overview(struct request *r, const char *code)
 {
 	struct ask a;
 	if (read_ask(r, &a, 1 << P_AS_OF | 1 << P_FORMAT | 1 << P_SEP | 1 << P_SIMPLIFY,
 		     1 << F_JSON | 1 << F_CSV | 1 << F_XLSX | 1 << F_GEOJSON, F_JSON) < 0)
 		return;
-	const char *as_of = a.as_of[0] ? a.as_of : NULL;
 	if (a.fmt == F_GEOJSON) {
-		const char *params[4] = {a.type, as_of, a.simplify, code};
-		PGresult *res = resource_query(r,
-					       code ? "select json_build_object('type', 'FeatureCollection', 'features',"
-						      " coalesce(json_agg(f), '[]'))::text, count(f)"
-						      " from json_array_elements(api.overview_geojson($1::text, $2::date, $3::float8)::json"
-						      " -> 'features') f where f ->> 'id' = $4::text"
-						    : "select api.overview_geojson($1::text, $2::date, $3::float8), 1",
-					       code ? 4 : 3, params);
-		if (!res)
-			return;
-		if (strcmp(PQgetvalue(res, 0, 1), "0") == 0) {
-			PQclear(res);
-			http_problem(r, 404, "not-found", "there is no such region");
-			return;
-		}
-		char *s = strdup(PQgetvalue(res, 0, 0));
-		PQclear(res);
-		http_ok(r, MEDIA_GEOJSON, s, s ? strlen(s) : 0);
+		overview_geojson(r, &a, code);
 		return;
 	}
-	const char *params[3] = {a.type, as_of, code};
-	PGresult *res = resource_query(r,
-				       "select json_build_object('region_type', $1::text,"
-				       " 'as_of', coalesce($2::date, (now() at time zone 'Europe/Amsterdam')::date),"
-				       " 'regions', api.overview($1::text, $2::date, $3::text))::text",
-				       3, params);
-	if (!res)
+	char *text;
+	struct db_error err;
+	if (store_overview(r->app->pool, a.type, asked_date(&a), code, &text, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
-	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	}
+	json_t *doc = json_loads(text, 0, NULL);
 	json_t *rows = json_object_get(doc, "regions");
 	if (!doc) {
 		http_problem(r, 500, "internal-error", "the figures could not be read");
@@ -297,11 +304,11 @@ static void overview(struct request *r, const char *code)
 		http_problem(r, 404, "not-found", detail);
 	} else {
 		struct table t = {"Overzicht", overview_cols, N(overview_cols), rows};
-		answer_tables(r, &a, &t, 1, "Samenwerking vmbo-mbo per regio", "overzicht", PQgetvalue(res, 0, 0),
+		answer_tables(r, &a, &t, 1, "Samenwerking vmbo-mbo per regio", "overzicht", text,
 			      json_string_value(json_object_get(doc, "as_of")));
 	}
 	json_decref(doc);
-	PQclear(res);
+	free(text);
 }
 
 void overviews_get(struct request *r)
@@ -327,13 +334,15 @@ void coverage_get(struct request *r)
 	struct ask a;
 	if (read_ask(r, &a, 1 << P_AS_OF | 1 << P_FORMAT | 1 << P_SEP, 1 << F_JSON | 1 << F_CSV | 1 << F_XLSX, F_JSON) < 0)
 		return;
-	const char *params[2] = {a.type, a.as_of[0] ? a.as_of : NULL};
-	PGresult *res = resource_query(r, "select api.coverage($1::text, $2::date)::text", 2, params);
-	if (!res)
+	char *text;
+	struct db_error err;
+	if (store_coverage(r->app->pool, a.type, asked_date(&a), &text, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
-	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	}
+	json_t *doc = json_loads(text, 0, NULL);
 	if (!doc) {
-		PQclear(res);
+		free(text);
 		http_problem(r, 500, "internal-error", "the coverage could not be read");
 		return;
 	}
@@ -362,11 +371,11 @@ void coverage_get(struct request *r)
 			json_object_set_new(region, "niveau", json_integer(atoi(json_string_value(nv))));
 	}
 	struct table t[2] = {{"Dekking", cell_cols, N(cell_cols), cells}, {"Lacunes", gap_cols, N(gap_cols), gaps}};
-	answer_tables(r, &a, t, 2, "Dekking profiel x niveau per regio", "dekking", PQgetvalue(res, 0, 0),
+	answer_tables(r, &a, t, 2, "Dekking profiel x niveau per regio", "dekking", text,
 		      json_string_value(json_object_get(doc, "as_of")));
 	json_decref(cells);
 	json_decref(doc);
-	PQclear(res);
+	free(text);
 }
 
 /* --- /overviews/{type}/{code}/contacts: personal data, analysts and admins only --- */
@@ -384,26 +393,26 @@ void region_contacts_get(struct request *r)
 	struct ask a;
 	if (read_ask(r, &a, 1 << P_FORMAT | 1 << P_SEP, 1 << F_CSV | 1 << F_XLSX | 1 << F_JSON, F_CSV) < 0)
 		return;
-	const char *params[2] = {a.type, code};
-	PGresult *ex = resource_query_on(r, r->app->write_pool, "select api.region_exists($1::text, $2::text)", 2, params);
-	if (!ex)
+	int exists;
+	struct db_error err;
+	if (store_region_exists(r->app->write_pool, a.type, code, &exists, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
-	int exists = PQgetvalue(ex, 0, 0)[0] == 't';
-	PQclear(ex);
+	}
 	if (!exists) {
 		http_problem(r, 404, "not-found", "there is no such region");
 		return;
 	}
-	PGresult *res = resource_query_on(r, r->app->write_pool,
-					  "select coalesce(json_agg(c), '[]')::text from api.region_contacts($1::text, $2::text) c",
-					  2, params);
-	if (!res)
+	char *text;
+	if (store_region_contacts(r->app->write_pool, a.type, code, &text, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
-	json_t *rows = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	}
+	json_t *rows = json_loads(text, 0, NULL);
 	struct table t = {"Contactpersonen", contact_cols, N(contact_cols), rows};
-	answer_tables(r, &a, &t, 1, "SBO-contactpersonen per vestiging", "contactpersonen", PQgetvalue(res, 0, 0), NULL);
+	answer_tables(r, &a, &t, 1, "SBO-contactpersonen per vestiging", "contactpersonen", text, NULL);
 	/* personal data: never kept by a cache */
 	r->resp.cache_control[0] = '\0';
 	json_decref(rows);
-	PQclear(res);
+	free(text);
 }

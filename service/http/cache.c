@@ -1,7 +1,6 @@
 #include "http/cache.h"
 
 #include <errno.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "http/query.h"
+#include "store/listen.h"
 #include "lib/banned.h"
 
 #define NBUCKETS 4096u
@@ -419,18 +419,11 @@ int cache_key(struct buf *dst, const char *base_url, const struct target *t, con
 
 /* --- the listener --- */
 
-/* Seconds until the next midnight in Europe/Amsterdam, from the database's time zone data. */
-static const char midnight_sql[] =
-	"select extract(epoch from ((date_trunc('day', now() at time zone 'Europe/Amsterdam')"
-	" + interval '1 day') at time zone 'Europe/Amsterdam') - now())";
-
-static double seconds_to_midnight(PGconn *pg)
+/* Seconds until the next midnight in Europe/Amsterdam; an hour when the database does not say. */
+static double seconds_to_midnight(struct db_listener *l)
 {
-	PGresult *res = PQexec(pg, midnight_sql);
 	double s = 3600;
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		s = strtod(PQgetvalue(res, 0, 0), NULL);
-	PQclear(res);
+	db_listener_seconds_to_midnight(l, &s);
 	return s > 0 ? s : 1;
 }
 
@@ -448,16 +441,13 @@ static int wait_stop(struct cache *c, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
-static void listen_session(struct cache *c, PGconn *pg)
+static void listen_session(struct cache *c, struct db_listener *l)
 {
-	PGresult *res = PQexec(pg, "listen routekaart_changed");
-	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	PQclear(res);
-	if (!ok) {
-		log_error("cache: LISTEN failed", PQerrorMessage(pg));
+	if (db_listener_start(l) < 0) {
+		log_error("cache: LISTEN failed", db_listener_error(l));
 		return;
 	}
-	double midnight = now_s() + seconds_to_midnight(pg);
+	double midnight = now_s() + seconds_to_midnight(l);
 	/* whatever changed while nobody listened is unknown: start a new generation */
 	cache_invalidate(c);
 	atomic_store(&c->listening, 1);
@@ -466,11 +456,11 @@ static void listen_session(struct cache *c, PGconn *pg)
 		double left = midnight - now_s();
 		if (left <= 0) {
 			cache_invalidate(c); /* "today" changed */
-			midnight = now_s() + seconds_to_midnight(pg);
+			midnight = now_s() + seconds_to_midnight(l);
 			continue;
 		}
 		int ms = left > 60 ? 60000 : (int)(left * 1000) + 1;
-		struct pollfd p[2] = {{.fd = PQsocket(pg), .events = POLLIN}, {.fd = c->stop_fd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = db_listener_fd(l), .events = POLLIN}, {.fd = c->stop_fd, .events = POLLIN}};
 		int n = poll(p, 2, ms);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -478,21 +468,13 @@ static void listen_session(struct cache *c, PGconn *pg)
 			break;
 		if (n == 0) {
 			/* a quiet minute: make sure the connection still answers */
-			res = PQexec(pg, "select 1");
-			ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-			PQclear(res);
-			if (!ok)
+			if (db_listener_ping(l) < 0)
 				break;
 		}
-		if (!PQconsumeInput(pg))
+		int changes = db_listener_consume(l);
+		if (changes < 0)
 			break;
-		int changed = 0;
-		PGnotify *note;
-		while ((note = PQnotifies(pg)) != NULL) {
-			changed = 1;
-			PQfreemem(note);
-		}
-		if (changed)
+		if (changes > 0)
 			cache_invalidate(c);
 	}
 	atomic_store(&c->listening, 0);
@@ -501,25 +483,20 @@ static void listen_session(struct cache *c, PGconn *pg)
 static void *listener(void *arg)
 {
 	struct cache *c = arg;
-	char timeout[16];
-	snprintf(timeout, sizeof(timeout), "%d", c->connect_timeout_s);
-	const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-	const char *vals[] = {c->conninfo, "routekaartd-cache", timeout, NULL};
 	int logged = 0;
 	for (;;) {
-		PGconn *pg = PQconnectdbParams(keys, vals, 1);
-		if (pg && PQstatus(pg) == CONNECTION_OK) {
+		struct db_listener *l = db_listener_new(c->conninfo, c->connect_timeout_s);
+		if (l && db_listener_connected(l)) {
 			logged = 0;
-			listen_session(c, pg);
+			listen_session(c, l);
 			if (!wait_stop(c, 0))
 				log_error("cache: lost the database connection; not serving cached responses "
 					  "until it is back", NULL);
 		} else if (!logged) {
-			log_error("cache: cannot listen for changes", pg ? PQerrorMessage(pg) : "out of memory");
+			log_error("cache: cannot listen for changes", l ? db_listener_error(l) : "out of memory");
 			logged = 1;
 		}
-		if (pg)
-			PQfinish(pg);
+		db_listener_free(l);
 		/* retry soon: until the listener is back, nothing is served from the cache */
 		if (wait_stop(c, 250))
 			break;

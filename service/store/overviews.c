@@ -1,0 +1,111 @@
+#include "store/overviews.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+#include "lib/banned.h"
+
+static const char overview_sql[] =
+	"select json_build_object('region_type', $1::text,"
+	" 'as_of', coalesce($2::date, (now() at time zone 'Europe/Amsterdam')::date),"
+	" 'regions', api.overview($1::text, $2::date, $3::text))::text as overview";
+
+/* one region: the features of the whole collection filtered by id */
+static const char geojson_region_sql[] =
+	"select json_build_object('type', 'FeatureCollection', 'features',"
+	" coalesce(json_agg(f), '[]'))::text as geojson, count(f) as matched"
+	" from json_array_elements(api.overview_geojson($1::text, $2::date, $3::float8)::json"
+	" -> 'features') f where f ->> 'id' = $4::text";
+
+static const char geojson_all_sql[] =
+	"select api.overview_geojson($1::text, $2::date, $3::float8) as geojson, 1 as matched";
+
+static const char coverage_sql[] = "select api.coverage($1::text, $2::date)::text as coverage";
+
+static const char region_exists_sql[] = "select api.region_exists($1::text, $2::text) as found";
+
+static const char region_contacts_sql[] =
+	"select coalesce(json_agg(c), '[]')::text as contacts from api.region_contacts($1::text, $2::text) c";
+
+/* A malloc'd copy of column in the first row of res into *text (*len its length when len is not
+ * NULL); SQL NULL gives "", as libpq reads it. 0, or -1 with err filled when out of memory. */
+static int copy_text(const PGresult *res, const char *column, char **text, size_t *len,
+		     struct db_error *err)
+{
+	int oom = 0;
+	size_t n = 0;
+	char *s = db_copy(res, 0, column, &n, &oom);
+	if (!s && !oom)
+		s = calloc(1, 1);
+	if (!s) {
+		db_fail(err, "out of memory");
+		return -1;
+	}
+	*text = s;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* Runs sql (one row) and copies its column into *text. */
+static int run_text(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		    enum db_retry retry, const char *column, char **text, struct db_error *err)
+{
+	PGresult *res = db_run(pool, sql, n, params, retry, err);
+	if (!res)
+		return -1;
+	int rc = copy_text(res, column, text, NULL, err);
+	PQclear(res);
+	return rc;
+}
+
+int store_overview(struct db_pool *pool, const char *type, const char *as_of, const char *code,
+		   char **json, struct db_error *err)
+{
+	const char *params[3] = {type, as_of, code};
+	return run_text(pool, overview_sql, 3, params, DB_READ_RETRY, "overview", json, err);
+}
+
+int store_overview_geojson(struct db_pool *pool, const char *type, const char *as_of, double simplify,
+			   const char *code, char **geojson, size_t *len, int *found, struct db_error *err)
+{
+	char grid[32];
+	snprintf(grid, sizeof(grid), "%.9g", simplify);
+	const char *params[4] = {type, as_of, grid, code};
+	PGresult *res = db_run(pool, code ? geojson_region_sql : geojson_all_sql, code ? 4 : 3, params,
+			       DB_READ_RETRY, err);
+	if (!res)
+		return -1;
+	*found = db_int(res, 0, "matched") != 0;
+	int rc = copy_text(res, "geojson", geojson, len, err);
+	PQclear(res);
+	return rc;
+}
+
+int store_coverage(struct db_pool *pool, const char *type, const char *as_of, char **json,
+		   struct db_error *err)
+{
+	const char *params[2] = {type, as_of};
+	return run_text(pool, coverage_sql, 2, params, DB_READ_RETRY, "coverage", json, err);
+}
+
+int store_region_exists(struct db_pool *pool, const char *type, const char *code, int *exists,
+			struct db_error *err)
+{
+	const char *params[2] = {type, code};
+	PGresult *res = db_run(pool, region_exists_sql, 2, params, DB_ONCE, err);
+	if (!res)
+		return -1;
+	*exists = db_bool(res, 0, "found");
+	PQclear(res);
+	return 0;
+}
+
+int store_region_contacts(struct db_pool *pool, const char *type, const char *code, char **json,
+			  struct db_error *err)
+{
+	const char *params[2] = {type, code};
+	return run_text(pool, region_contacts_sql, 2, params, DB_ONCE, "contacts", json, err);
+}
