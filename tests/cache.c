@@ -2,7 +2,6 @@
  * 304 from the cache, what is never cached, invalidation by NOTIFY within a second of a commit,
  * a change made while the listener was away, and the memory cap. */
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,28 +10,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-static struct server srv;
-
-static void setup(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (server_start(&srv, NULL) != 0)
-		exit(EXIT_FAILURE);
-}
-
-static void teardown(void)
-{
-	if (server_stop(&srv) != 0) {
-		fprintf(stderr, "cache: the server did not exit cleanly (see %s)\n", srv.log);
-		exit(EXIT_FAILURE);
-	}
-}
-
-static struct resp get(const char *path, const char *const *headers)
-{
-	return http_fetch(&srv, path, headers);
-}
 
 /* A counter or gauge of /metrics, e.g. routekaart_cache_requests_total{outcome="hit"}. */
 static double metric_on(const struct server *s, const char *name)
@@ -50,7 +27,7 @@ static double metric_on(const struct server *s, const char *name)
 
 static double metric(const char *name)
 {
-	return metric_on(&srv, name);
+	return metric_on(&harness_server, name);
 }
 
 #define HITS "routekaart_cache_requests_total{outcome=\"hit\"}"
@@ -65,7 +42,7 @@ static void wait_listening(const struct server *s)
 
 START_TEST(second_request_is_a_hit_with_the_same_bytes)
 {
-	wait_listening(&srv);
+	wait_listening(&harness_server);
 	const char *path = "/collections/initiatives/items?niveau=3&limit=20&route_kind=doorlopende_leerroute";
 	struct resp a = get(path, NULL);
 	ck_assert_int_eq(a.status, 200);
@@ -96,7 +73,7 @@ END_TEST
 
 START_TEST(gzip_and_304_from_the_cache)
 {
-	wait_listening(&srv);
+	wait_listening(&harness_server);
 	const char *path = "/collections/regions-provincie/items?simplify=0.01";
 	struct resp plain = get(path, NULL);
 	ck_assert_int_eq(plain.status, 200);
@@ -132,7 +109,7 @@ END_TEST
 
 START_TEST(what_is_never_served_from_the_cache)
 {
-	wait_listening(&srv);
+	wait_listening(&harness_server);
 	/* errors */
 	struct resp r = get("/collections/initiatives/items?limit=0", NULL);
 	double hits = metric(HITS);
@@ -187,7 +164,7 @@ static double seconds_until_renamed(long id, const char *name)
 
 START_TEST(a_commit_is_visible_within_a_second)
 {
-	wait_listening(&srv);
+	wait_listening(&harness_server);
 	long id = sql_long("select min(id) from kaart.initiative where status = 'published'");
 	char path[128];
 	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
@@ -209,7 +186,7 @@ END_TEST
 
 START_TEST(a_change_while_the_listener_was_away_is_not_hidden)
 {
-	wait_listening(&srv);
+	wait_listening(&harness_server);
 	long id = sql_long("select min(id) from kaart.initiative where status = 'published'");
 	char path[128];
 	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
@@ -221,7 +198,7 @@ START_TEST(a_change_while_the_listener_was_away_is_not_hidden)
 			 1);
 	double dt = seconds_until_renamed(id, "Doorlopende route cachetest twee");
 	ck_assert_msg(dt < 1.0, "the change took %.3f s to show", dt);
-	wait_listening(&srv);
+	wait_listening(&harness_server);
 }
 END_TEST
 
@@ -269,7 +246,7 @@ static Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
 	TCase *t = tcase_create("cache");
-	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_add_unchecked_fixture(t, harness_setup, harness_teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, second_request_is_a_hit_with_the_same_bytes);
 	tcase_add_test(t, gzip_and_304_from_the_cache);

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* program_invocation_short_name */
 #include "harness.h"
 
 #include <check.h>
@@ -285,6 +286,39 @@ void pg_test_cluster(const char *action)
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "'%s/deploy/pg.sh' %s pgtest", top, action);
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+}
+
+struct server harness_server;
+
+void harness_setup_with(const char *const *env)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int st = server_start(&harness_server, env);
+	if (st != 0) {
+		fprintf(stderr, "%s: cannot start the server (%d; see %s)\n", program_invocation_short_name, st,
+			harness_server.log[0] ? harness_server.log : "the message above");
+		exit(EXIT_FAILURE);
+	}
+}
+
+void harness_setup(void)
+{
+	harness_setup_with(NULL);
+}
+
+void harness_teardown(void)
+{
+	int st = server_stop(&harness_server);
+	if (st != 0) {
+		fprintf(stderr, "%s: the server did not exit cleanly: status %d (see %s)\n",
+			program_invocation_short_name, st, harness_server.log);
+		exit(EXIT_FAILURE);
+	}
+}
+
+struct resp get(const char *path, const char *const *headers)
+{
+	return http_fetch(&harness_server, path, headers);
 }
 
 int run_suite(Suite *suite)

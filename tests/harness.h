@@ -71,6 +71,23 @@ size_t gunzip(const char *src, size_t len, char *dst, size_t cap);
 /* deploy/pg.sh ACTION pgtest on the test cluster (start, stop, crash); fails the test when it fails. */
 void pg_test_cluster(const char *action);
 
+/* The fixture every suite shares: the suite's main server, started once before its tests and stopped
+ * after them. A suite takes it with one line,
+ *     tcase_add_unchecked_fixture(t, harness_setup, harness_teardown);
+ * or calls harness_setup_with / harness_teardown from its own setup and teardown when it does more. */
+extern struct server harness_server;
+/* curl_global_init, then harness_server started with extra "K=V" settings (NULL-terminated, may be
+ * NULL); exits the suite (EXIT_FAILURE) with a message when the server does not start. */
+void harness_setup_with(const char *const *env);
+/* harness_setup_with(NULL). */
+void harness_setup(void);
+/* Stops harness_server; exits the suite (EXIT_FAILURE) with a message naming its log when it did not
+ * exit cleanly (a non-zero status, a sanitizer report, a kill, or it had already gone). */
+void harness_teardown(void);
+/* http_fetch on harness_server: GET path with extra headers (may be NULL); fails the test when there
+ * is no response. The caller frees the response. */
+struct resp get(const char *path, const char *const *headers);
+
 /* Runs every test of the suite (taking it); returns main's exit status: EXIT_FAILURE when one failed. */
 int run_suite(Suite *suite);
 

@@ -2,7 +2,6 @@
  * and demo data (tests/run.sh sets it up). Figures are checked against SQL written independently of
  * the api views the server reads. */
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,31 +11,10 @@
 
 #include "harness.h"
 
-static struct server srv;
-
-static void start_main_server(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (server_start(&srv, NULL) != 0) {
-		fprintf(stderr, "integration: cannot start the server\n");
-		exit(EXIT_FAILURE);
-	}
-}
-
-static void stop_main_server(void)
-{
-	int st = server_stop(&srv);
-	if (st != 0) {
-		fprintf(stderr, "integration: the server exited with status %d (see %s)\n", st, srv.log);
-		exit(EXIT_FAILURE);
-	}
-}
-
 /* GET path and expect status; returns the response (caller frees). */
 static struct resp get_expect(const char *path, long status)
 {
-	struct resp r;
-	ck_assert_msg(http_get(&srv, path, &r) == 0, "GET %s: no response", path);
+	struct resp r = get(path, NULL);
 	ck_assert_msg(r.status == status, "GET %s: status %ld, expected %ld: %.300s", path, r.status, status,
 		      r.body);
 	return r;
@@ -104,7 +82,8 @@ START_TEST(landing_page_links)
 	for (size_t i = 0; i < 5; i++) {
 		json_t *l = find_link(links, rels[i]);
 		ck_assert_msg(l, "no %s link", rels[i]);
-		ck_assert_msg(strncmp(json_string_value(json_object_get(l, "href")), srv.url, strlen(srv.url)) == 0,
+		ck_assert_msg(strncmp(json_string_value(json_object_get(l, "href")), harness_server.url,
+				      strlen(harness_server.url)) == 0,
 			      "%s link is not absolute on this server", rels[i]);
 	}
 	ck_assert_str_eq(json_string_value(json_object_get(find_link(links, "service-desc"), "type")),
@@ -335,7 +314,7 @@ START_TEST(items_paging_walk)
 	long max_id = sql_long("select max(id) from kaart.initiative");
 	char *seen = calloc((size_t)max_id + 1, 1);
 	char url[4096];
-	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=37", srv.url);
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?limit=37", harness_server.url);
 	long total = 0, pages = 0;
 	for (;;) {
 		struct resp r;
@@ -447,7 +426,7 @@ START_TEST(request_errors)
 	resp_free(&r);
 
 	char url[128];
-	snprintf(url, sizeof(url), "%s/collections", srv.url);
+	snprintf(url, sizeof(url), "%s/collections", harness_server.url);
 	ck_assert(http_do("POST", url, NULL, &r) == 0);
 	ck_assert_int_eq(r.status, 405);
 	assert_problem(&r, 405, "/problems/method-not-allowed");
@@ -459,7 +438,7 @@ START_TEST(request_errors)
 	ck_assert_str_eq(resp_header(&r, "Allow"), "GET, HEAD, OPTIONS");
 	resp_free(&r);
 
-	snprintf(url, sizeof(url), "%s/collections/initiatives/items", srv.url);
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items", harness_server.url);
 	ck_assert(http_do("GET", url, (const char *const[]){"Accept: text/csv", NULL}, &r) == 0);
 	ck_assert_int_eq(r.status, 406);
 	assert_problem(&r, 406, "/problems/not-acceptable");
@@ -492,7 +471,7 @@ START_TEST(oversized_headers_refused)
 	memset(big + 10, 'x', 69000);
 	big[69010] = '\0';
 	char url[128];
-	snprintf(url, sizeof(url), "%s/healthz", srv.url);
+	snprintf(url, sizeof(url), "%s/healthz", harness_server.url);
 	struct resp r;
 	http_do("GET", url, (const char *const[]){big, NULL}, &r);
 	ck_assert_msg(r.status == 431 || r.status == 413 || r.status == 0, "status %ld", r.status);
@@ -506,7 +485,7 @@ END_TEST
 START_TEST(caching_headers)
 {
 	char url[256];
-	snprintf(url, sizeof(url), "%s/collections/initiatives/items?niveau=3", srv.url);
+	snprintf(url, sizeof(url), "%s/collections/initiatives/items?niveau=3", harness_server.url);
 	struct resp r;
 	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
 	const char *etag0 = resp_header(&r, "ETag");
@@ -850,7 +829,7 @@ static Suite *integration_suite(void)
 {
 	Suite *s = suite_create("integration");
 	TCase *t = tcase_create("api");
-	tcase_add_unchecked_fixture(t, start_main_server, stop_main_server);
+	tcase_add_unchecked_fixture(t, harness_setup, harness_teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, landing_page_links);
 	tcase_add_test(t, api_document_json_and_yaml);

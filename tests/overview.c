@@ -2,7 +2,6 @@
  * region type, the CSV parsed back, the XLSX read back, GeoJSON, as_of, the coverage gaps, and the
  * contact list behind an analyst's key. */
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 
 #include "harness.h"
 
-static struct server srv;
 static char analyst_key[128], moderator_key[128];
 
 static void create_key(const char *role, char *key, size_t n)
@@ -29,24 +27,9 @@ static void create_key(const char *role, char *key, size_t n)
 
 static void setup(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	create_key("analyst", analyst_key, sizeof(analyst_key));
 	create_key("moderator", moderator_key, sizeof(moderator_key));
-	if (server_start(&srv, NULL) != 0)
-		exit(EXIT_FAILURE);
-}
-
-static void teardown(void)
-{
-	if (server_stop(&srv) != 0) {
-		fprintf(stderr, "overviews: the server did not exit cleanly (see %s)\n", srv.log);
-		exit(EXIT_FAILURE);
-	}
-}
-
-static struct resp get(const char *path, const char *const *headers)
-{
-	return http_fetch(&srv, path, headers);
+	harness_setup();
 }
 
 static json_t *overview_json(const char *path)
@@ -494,7 +477,7 @@ static Suite *overviews_suite(void)
 {
 	Suite *s = suite_create("overviews");
 	TCase *t = tcase_create("overviews");
-	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_add_unchecked_fixture(t, setup, harness_teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, figures_match_sql, 0, 4);
 	tcase_add_test(t, one_region_and_errors);

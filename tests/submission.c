@@ -13,7 +13,6 @@
 #include "lib/crypto.h"
 #include "harness.h"
 
-static struct server srv;
 static char moderator_key[128], analyst_key[128];
 
 /* `routekaartd keys create ...` as an operator would run it; the key is its one line of output. */
@@ -36,23 +35,13 @@ static void create_key(const char *role, const char *name, char *key, size_t n)
 
 static void setup(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char name[64];
 	snprintf(name, sizeof(name), "test-moderator-%d", (int)getpid());
 	create_key("moderator", name, moderator_key, sizeof(moderator_key));
 	snprintf(name, sizeof(name), "test-analyst-%d", (int)getpid());
 	create_key("analyst", name, analyst_key, sizeof(analyst_key));
 	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", NULL};
-	if (server_start(&srv, env) != 0)
-		exit(EXIT_FAILURE);
-}
-
-static void teardown(void)
-{
-	if (server_stop(&srv) != 0) {
-		fprintf(stderr, "submissions: the server did not exit cleanly (see %s)\n", srv.log);
-		exit(EXIT_FAILURE);
-	}
+	harness_setup_with(env);
 }
 
 /* method path with a JSON body and extra headers (NULL-terminated); bearer may be NULL */
@@ -60,7 +49,7 @@ static struct resp send_json(const char *method, const char *path, const char *b
 			     const char *const *extra)
 {
 	char url[512], auth[256];
-	snprintf(url, sizeof(url), "%s%s", srv.url, path);
+	snprintf(url, sizeof(url), "%s%s", harness_server.url, path);
 	const char *headers[8];
 	size_t n = 0;
 	if (body)
@@ -98,7 +87,7 @@ static struct submitted submit(json_t *doc)
 	s.id = (long)json_integer_value(json_object_get(r.json, "id"));
 	snprintf(s.token, sizeof(s.token), "%s", json_string_value(json_object_get(r.json, "edit_token")));
 	char loc[128];
-	snprintf(loc, sizeof(loc), "%s/submissions/%ld", srv.url, s.id);
+	snprintf(loc, sizeof(loc), "%s/submissions/%ld", harness_server.url, s.id);
 	ck_assert_str_eq(resp_header(&r, "Location"), loc);
 	resp_free(&r);
 	return s;
@@ -116,7 +105,7 @@ static long public_status(long id)
 	char path[96];
 	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
 	struct resp r;
-	http_get(&srv, path, &r);
+	http_get(&harness_server, path, &r);
 	long st = r.status;
 	resp_free(&r);
 	return st;
@@ -127,7 +116,7 @@ static char *public_name(long id)
 	char path[96];
 	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", id);
 	struct resp r;
-	http_get(&srv, path, &r);
+	http_get(&harness_server, path, &r);
 	ck_assert_int_eq(r.status, 200);
 	char *name = strdup(json_string_value(json_object_get(json_object_get(r.json, "properties"), "name")));
 	resp_free(&r);
@@ -445,7 +434,7 @@ START_TEST(no_secret_in_logs)
 	 * none would be in a log of every statement. */
 	char pglog[1024];
 	snprintf(pglog, sizeof(pglog), "%s/../postgres.log", getenv("PGHOST"));
-	const char *logs[] = {srv.log, pglog};
+	const char *logs[] = {harness_server.log, pglog};
 	for (size_t l = 0; l < 2; l++) {
 		char *text = read_file(logs[l]);
 		ck_assert_msg(strlen(text) > 0 || l == 1, "%s is empty: the test would prove nothing", logs[l]);
@@ -735,7 +724,7 @@ START_TEST(bad_input_cases)
 		char *fp = fingerprint();
 		struct resp r;
 		char url[256];
-		snprintf(url, sizeof(url), "%s/submissions", srv.url);
+		snprintf(url, sizeof(url), "%s/submissions", harness_server.url);
 		if (ct) {
 			snprintf(hdr, sizeof(hdr), "Content-Type: %s", ct);
 			extra[0] = hdr;
@@ -895,7 +884,7 @@ static Suite *submissions_suite(void)
 {
 	Suite *s = suite_create("submissions");
 	TCase *t = tcase_create("flows");
-	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_add_unchecked_fixture(t, setup, harness_teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, submit_approve_visible);
 	tcase_add_test(t, edit_published_creates_revision);

@@ -2,7 +2,6 @@
  * the Mapbox Vector Tile protobuf below) and compared with independent SQL; the HTTP side of tiles
  * (media type, 404s, caching and invalidation); TileJSON; clusters that add up. */
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -13,28 +12,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-static struct server srv;
-
-static void setup(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (server_start(&srv, NULL) != 0)
-		exit(EXIT_FAILURE);
-}
-
-static void teardown(void)
-{
-	if (server_stop(&srv) != 0) {
-		fprintf(stderr, "tiles: the server did not exit cleanly (see %s)\n", srv.log);
-		exit(EXIT_FAILURE);
-	}
-}
-
-static struct resp get(const char *path, const char *const *headers)
-{
-	return http_fetch(&srv, path, headers);
-}
 
 /* --- a minimal Mapbox Vector Tile reader (protobuf wire format) --- */
 
@@ -458,7 +435,7 @@ START_TEST(tilejson_points_at_the_tiles)
 	ck_assert_str_eq(json_string_value(json_object_get(r.json, "tilejson")), "3.0.0");
 	const char *t = json_string_value(json_array_get(json_object_get(r.json, "tiles"), 0));
 	char want[256];
-	snprintf(want, sizeof(want), "%s/collections/initiatives/tiles/{z}/{x}/{y}", srv.url);
+	snprintf(want, sizeof(want), "%s/collections/initiatives/tiles/{z}/{x}/{y}", harness_server.url);
 	ck_assert_str_eq(t, want);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "vector_layers"), 0), "id")),
 			 "initiatives");
@@ -544,7 +521,7 @@ static Suite *tiles_suite(void)
 {
 	Suite *s = suite_create("tiles");
 	TCase *t = tcase_create("tiles");
-	tcase_add_unchecked_fixture(t, setup, teardown);
+	tcase_add_unchecked_fixture(t, harness_setup, harness_teardown);
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, national_tile_counts_every_published_initiative);
 	tcase_add_test(t, zoom_14_tile_has_the_initiatives_in_it);

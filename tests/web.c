@@ -3,7 +3,6 @@
  * landing page for browsers and for API clients, and that no request reaches a file outside the
  * site: "..", encoded slashes and dots, symbolic links, names that are not files of the site. */
 #include <check.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -18,8 +17,8 @@
 
 #define BROWSER_ACCEPT "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
-static struct server srv;     /* serves the real built site */
-static struct server own;     /* serves a site made by the tests, beside a secret file */
+/* harness_server serves the real built site */
+static struct server own; /* serves a site made by the tests, beside a secret file */
 static char own_root[256];
 static char secret_dir[64];
 
@@ -77,7 +76,6 @@ static void remove_own_site(void)
 
 static void setup(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const char *root = getenv("RK_WEB_ROOT");
 	if (!root) {
 		fprintf(stderr, "web: RK_WEB_ROOT (the built site) must be set (tests/run.sh does)\n");
@@ -86,8 +84,7 @@ static void setup(void)
 	char env_root[PATH_MAX + 16];
 	snprintf(env_root, sizeof(env_root), "WEB_ROOT=%s", root);
 	const char *env[] = {env_root, NULL};
-	if (server_start(&srv, env) != 0)
-		exit(EXIT_FAILURE);
+	harness_setup_with(env);
 	make_own_site();
 	char own_env[PATH_MAX + 16];
 	snprintf(own_env, sizeof(own_env), "WEB_ROOT=%s", own_root);
@@ -98,10 +95,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	int a = server_stop(&srv), b = server_stop(&own);
+	int st = server_stop(&own);
 	remove_own_site();
-	if (a != 0 || b != 0) {
-		fprintf(stderr, "web: a server did not exit cleanly (see %s, %s)\n", srv.log, own.log);
+	harness_teardown();
+	if (st != 0) {
+		fprintf(stderr, "web: the server of the tests' own site did not exit cleanly: status %d (see %s)\n", st,
+			own.log);
 		exit(EXIT_FAILURE);
 	}
 }
@@ -142,7 +141,7 @@ static void assert_csp_own_origin(const struct resp *r, const char *also_img)
 START_TEST(browser_gets_the_map_api_client_gets_json)
 {
 	const char *browser[] = {BROWSER_ACCEPT, NULL};
-	struct resp r = http_fetch(&srv, "/", browser);
+	struct resp r = get("/", browser);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
 	ck_assert_msg(strstr(r.body, "<html") && strstr(r.body, "lang=\"nl\""), "not the Dutch map page");
@@ -153,18 +152,18 @@ START_TEST(browser_gets_the_map_api_client_gets_json)
 	ck_assert_str_eq(resp_header(&r, "Vary"), "Accept, Accept-Encoding");
 	resp_free(&r);
 
-	r = http_fetch(&srv, "/?f=html", NULL);
+	r = get("/?f=html", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
 	resp_free(&r);
 
 	/* a shared view of the map: its filters in the query string are the page's business */
-	r = http_fetch(&srv, "/?niveau=3&route_kind=doorlopende_leerroute&q=zorg&id=7&choropleth=gemeente", browser);
+	r = get("/?niveau=3&route_kind=doorlopende_leerroute&q=zorg&id=7&choropleth=gemeente", browser);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "text/html; charset=utf-8");
 	resp_free(&r);
 	/* for JSON the landing page still takes only f */
-	r = http_fetch(&srv, "/?niveau=3", NULL);
+	r = get("/?niveau=3", NULL);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
 	resp_free(&r);
@@ -172,13 +171,13 @@ START_TEST(browser_gets_the_map_api_client_gets_json)
 	/* no Accept, or JSON asked for: the OGC API landing page */
 	const char *json[] = {"Accept: application/json", NULL};
 	for (int i = 0; i < 2; i++) {
-		r = http_fetch(&srv, "/", i ? json : NULL);
+		r = get("/", i ? json : NULL);
 		ck_assert_int_eq(r.status, 200);
 		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/json");
 		ck_assert_ptr_nonnull(json_object_get(r.json, "links"));
 		resp_free(&r);
 	}
-	r = http_fetch(&srv, "/?f=pdf", NULL);
+	r = get("/?f=pdf", NULL);
 	ck_assert_int_eq(r.status, 400);
 	ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
 	resp_free(&r);
@@ -192,7 +191,7 @@ START_TEST(every_referenced_asset_is_served)
 	static const char *const pages[] = {"/", "/aanmelden"};
 	int seen_js = 0, seen_css = 0;
 	for (int p = 0; p < 2; p++) {
-		struct resp page = http_fetch(&srv, pages[p], browser);
+		struct resp page = get(pages[p], browser);
 		ck_assert_int_eq(page.status, 200);
 		ck_assert_str_eq(resp_header(&page, "Content-Type"), "text/html; charset=utf-8");
 		assert_csp_own_origin(&page, NULL);
@@ -203,7 +202,7 @@ START_TEST(every_referenced_asset_is_served)
 			ck_assert(n < sizeof(path));
 			memcpy(path, a + 1, n);
 			path[n] = '\0';
-			struct resp r = http_fetch(&srv, path, NULL);
+			struct resp r = get(path, NULL);
 			ck_assert_msg(r.status == 200, "%s: %ld", path, r.status);
 			const char *ct = resp_header(&r, "Content-Type");
 			if (strstr(path, ".js")) {
