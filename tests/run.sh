@@ -10,6 +10,11 @@ cd "$top"
 . "$top/tests/env.sh"
 
 status=0
+echo "== static check: each layer of service/ uses only those below it; libpq only in the store (tests/layers.py)"
+if ! out=$(python3 tests/layers.py --self-test 2>&1); then
+  echo "$out"; echo "the check's self-test failed"; status=1
+fi
+if out=$(python3 tests/layers.py 2>&1); then tail -1 <<<"$out"; else echo "$out"; status=1; fi
 echo "== static check: no SQL text is made from a request (tests/no-sql-from-request.py)"
 if ! out=$(python3 tests/no-sql-from-request.py --self-test 2>&1); then
   echo "$out"; echo "the check's self-test failed"; status=1

@@ -9,14 +9,18 @@
 #include "api/handlers.h"
 #include "api/resource.h"
 #include "api/submissions.h"
+#include "store/moderation.h"
 #include "lib/banned.h"
 
 static const char *const statuses[] = {"pending", "published", "rejected", "withdrawn", NULL};
 
-static void answer_json_text(struct request *r, unsigned status, const char *text)
+/* Answers 200 with the JSON text the store made (taken over), or with the store's error. */
+static void answer_json_text(struct request *r, int rc, char *text, const struct db_error *err)
 {
-	char *s = strdup(text);
-	http_respond(r, status, MEDIA_JSON, s, s ? strlen(s) : 0);
+	if (rc < 0)
+		http_problem_db(r, err);
+	else
+		http_respond(r, 200, MEDIA_JSON, text, text ? strlen(text) : 0);
 }
 
 void admin_submissions_get(struct request *r)
@@ -35,34 +39,28 @@ void admin_submissions_get(struct request *r)
 		http_problem_params(r, &errs);
 		return;
 	}
-	char limit[24], offset[24];
-	snprintf(limit, sizeof(limit), "%ld", v[1].present ? v[1].i : 100L);
-	snprintf(offset, sizeof(offset), "%ld", v[2].present ? v[2].i : 0L);
-	const char *params[3] = {v[0].present ? v[0].raw : "pending", limit, offset};
-	PGresult *res = resource_query_on(r, r->app->write_pool,
-					  "select json_build_object('status', $1::text, 'numberMatched', api.moderation_count($1::text),"
-					  " 'items', api.moderation_queue($1::text, $2::int, $3::int))::text",
-					  3, params);
-	if (!res)
-		return;
-	answer_json_text(r, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	char *list;
+	struct db_error err;
+	int rc = store_moderation_list(r->app->write_pool, v[0].present ? v[0].raw : "pending",
+				       v[1].present ? v[1].i : 100L, v[2].present ? v[2].i : 0L, &list, &err);
+	answer_json_text(r, rc, list, &err);
 }
-
-static const char view_sql[] = "select doc::text from api.submission_get($1::bigint)";
 
 static json_t *load_view(struct request *r, const char *id)
 {
-	const char *params[1] = {id};
-	PGresult *res = resource_query_on(r, r->app->write_pool, view_sql, 1, params);
-	if (!res)
+	char *text;
+	struct db_error err;
+	int rc = store_moderation_get(r->app->write_pool, id, &text, &err);
+	if (rc < 0) {
+		http_problem_db(r, &err);
 		return NULL;
-	json_t *doc = PQntuples(res) ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
-	if (!PQntuples(res))
+	}
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (rc == 1)
 		http_problem(r, 404, "not-found", "there is no submission with this id");
 	else if (!doc)
 		http_problem(r, 500, "internal-error", "the submission could not be read");
-	PQclear(res);
 	return doc;
 }
 
@@ -83,14 +81,13 @@ void admin_submission_get(struct request *r)
 void admin_submission_patch(struct request *r)
 {
 	struct principal who;
-	char id[24], outcome[32];
+	char id[24], outcome[STORE_OUTCOME_BYTES];
 	if (auth_require_key(r, ROLE_MODERATOR, &who) < 0 || submission_id(r, r->target.seg[2], id, sizeof(id)) < 0)
 		return;
 	json_t *view = load_view(r, id);
 	if (!view)
 		return;
-	int rc = submission_apply_patch(r, id, view, "select api.moderation_edit($1::bigint, $2::jsonb, $3::text)",
-					who.actor, outcome, sizeof(outcome));
+	int rc = submission_apply_patch(r, id, view, store_moderation_edit, who.actor, outcome);
 	json_decref(view);
 	if (rc == 0)
 		submission_answer_outcome(r, id, outcome);
@@ -100,7 +97,7 @@ void admin_submission_patch(struct request *r)
 void admin_submission_action(struct request *r)
 {
 	struct principal who;
-	char id[24], outcome[32];
+	char id[24], outcome[STORE_OUTCOME_BYTES];
 	if (auth_require_key(r, ROLE_MODERATOR, &who) < 0 || submission_id(r, r->target.seg[2], id, sizeof(id)) < 0)
 		return;
 	const char *action = r->target.seg[3];
@@ -121,23 +118,19 @@ void admin_submission_action(struct request *r)
 		http_problem(r, 404, "not-found", "the actions are approve, reject and withdraw");
 		return;
 	}
-	PGresult *res;
-	if (strcmp(action, "approve") == 0) {
-		const char *params[2] = {id, who.actor};
-		res = resource_query_on(r, r->app->write_pool, "select api.moderation_approve($1::bigint, $2::text)", 2, params);
-	} else {
-		const char *params[3] = {id, reason, who.actor};
-		res = resource_query_on(r, r->app->write_pool,
-					strcmp(action, "reject") == 0
-						? "select api.moderation_reject($1::bigint, $2::text, $3::text)"
-						: "select api.moderation_withdraw($1::bigint, $2::text, $3::text)",
-					3, params);
-	}
+	struct db_error err;
+	int rc;
+	if (strcmp(action, "approve") == 0)
+		rc = store_moderation_approve(r->app->write_pool, id, who.actor, outcome, &err);
+	else if (strcmp(action, "reject") == 0)
+		rc = store_moderation_reject(r->app->write_pool, id, reason, who.actor, outcome, &err);
+	else
+		rc = store_moderation_withdraw(r->app->write_pool, id, reason, who.actor, outcome, &err);
 	json_decref(body);
-	if (!res)
+	if (rc < 0) {
+		http_problem_db(r, &err);
 		return;
-	snprintf(outcome, sizeof(outcome), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	}
 	submission_answer_outcome(r, id, outcome);
 }
 
@@ -149,13 +142,11 @@ void admin_contact_delete(struct request *r)
 		return;
 	if (submission_id(r, r->target.seg[2], id, sizeof(id)) < 0)
 		return;
-	const char *params[2] = {id, who.actor};
-	PGresult *res = resource_query_on(r, r->app->write_pool, "select api.contact_erase($1::bigint, $2::text)", 2, params);
-	if (!res)
-		return;
-	int erased = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	if (!erased)
+	struct db_error err;
+	int rc = store_moderation_contact_erase(r->app->write_pool, id, who.actor, &err);
+	if (rc < 0)
+		http_problem_db(r, &err);
+	else if (rc == 1)
 		http_problem(r, 404, "not-found", "there is no contact person with this id");
 	else
 		http_respond(r, 204, NULL, NULL, 0);
@@ -179,7 +170,8 @@ void admin_school_contact(struct request *r)
 	const char *code = r->target.seg[2];
 	if (school_code(r, code) < 0)
 		return;
-	PGresult *res;
+	struct db_error err;
+	int rc;
 	if (strcmp(r->method, "PUT") == 0) {
 		json_t *body = body_json(r);
 		if (!body)
@@ -192,39 +184,32 @@ void admin_school_contact(struct request *r)
 		}
 		char *text = json_dumps(body, JSON_COMPACT);
 		json_decref(body);
-		const char *params[3] = {code, text, who.actor};
-		res = resource_query_on(r, r->app->write_pool, "select api.school_contact_set($1::text, $2::jsonb, $3::text)", 3, params);
+		rc = store_moderation_school_contact_set(r->app->write_pool, code, text, who.actor, &err);
 		free(text);
-		if (!res)
+		if (rc < 0) {
+			http_problem_db(r, &err);
 			return;
-		int unknown = strcmp(PQgetvalue(res, 0, 0), "unknown_school") == 0;
-		PQclear(res);
-		if (unknown) {
+		}
+		if (rc == 1) {
 			http_problem(r, 404, "not-found", "there is no school location with this vestigingscode");
 			return;
 		}
 	} else if (strcmp(r->method, "DELETE") == 0) {
-		const char *params[2] = {code, who.actor};
-		res = resource_query_on(r, r->app->write_pool, "select api.school_contact_delete($1::text, $2::text)", 2, params);
-		if (!res)
-			return;
-		int deleted = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
-		if (!deleted)
+		rc = store_moderation_school_contact_delete(r->app->write_pool, code, who.actor, &err);
+		if (rc < 0)
+			http_problem_db(r, &err);
+		else if (rc == 1)
 			http_problem(r, 404, "not-found", "this school location has no SBO contact person");
 		else
 			http_respond(r, 204, NULL, NULL, 0);
 		return;
 	}
-	const char *params[1] = {code};
-	res = resource_query_on(r, r->app->write_pool, "select api.school_contact_get($1::text)::text", 1, params);
-	if (!res)
-		return;
-	if (PQgetisnull(res, 0, 0))
+	char *contact;
+	rc = store_moderation_school_contact_get(r->app->write_pool, code, &contact, &err);
+	if (rc == 1)
 		http_problem(r, 404, "not-found", "this school location has no SBO contact person");
 	else
-		answer_json_text(r, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
+		answer_json_text(r, rc, contact, &err);
 }
 
 static int is_timestamp(const char *s)
@@ -262,26 +247,20 @@ void admin_audit_get(struct request *r)
 		query_values_release(v, 7);
 		return;
 	}
-	char limit[24], offset[24];
-	snprintf(limit, sizeof(limit), "%ld", v[5].present ? v[5].i : 100L);
-	snprintf(offset, sizeof(offset), "%ld", v[6].present ? v[6].i : 0L);
-	const char *params[7] = {v[0].present ? v[0].raw : NULL, v[1].present ? v[1].raw : NULL,
-				 v[2].present ? v[2].raw : NULL, v[3].present ? v[3].raw : NULL,
-				 v[4].present ? v[4].raw : NULL, limit, offset};
+	const struct store_audit_filter f = {
+		.entity = v[0].present ? v[0].raw : NULL,
+		.entity_id = v[1].present ? v[1].raw : NULL,
+		.actor = v[2].present ? v[2].raw : NULL,
+		.since = v[3].present ? v[3].raw : NULL,
+		.until = v[4].present ? v[4].raw : NULL,
+	};
+	char *page;
 	struct db_error err;
-	PGresult *res = resource_exec(r->app->write_pool,
-				      "select api.audit_query($1::text, $2::bigint, $3::text, $4::timestamptz,"
-				      " $5::timestamptz, $6::int, $7::int)::text",
-				      7, params, &err, 0);
+	int rc = store_moderation_audit(r->app->write_pool, &f, v[5].present ? v[5].i : 100L,
+					v[6].present ? v[6].i : 0L, &page, &err);
 	query_values_release(v, 7);
-	if (!res) {
-		if (err.status == 400) {
-			http_problem_param(r, "since", "invalid_value", "since and until must be dates or times (RFC 3339)");
-		} else {
-			http_problem_db(r, &err);
-		}
-		return;
-	}
-	answer_json_text(r, 200, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	if (rc < 0 && err.status == 400)
+		http_problem_param(r, "since", "invalid_value", "since and until must be dates or times (RFC 3339)");
+	else
+		answer_json_text(r, rc, page, &err);
 }

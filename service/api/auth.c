@@ -7,7 +7,7 @@
 
 #include "http/http.h"
 #include "http/ratelimit.h"
-#include "api/resource.h"
+#include "store/keys.h"
 #include "lib/banned.h"
 
 static struct ratelimit *failures;
@@ -121,8 +121,6 @@ int auth_check_token(struct request *r, const uint8_t stored_hash[CRYPTO_HASH_BY
 	return 0;
 }
 
-static const char key_sql[] = "select name, role, secret_hash from api.key_lookup($1::bigint)";
-
 int auth_require_key(struct request *r, unsigned allowed, struct principal *who)
 {
 	memset(who, 0, sizeof(*who));
@@ -136,39 +134,35 @@ int auth_require_key(struct request *r, unsigned allowed, struct principal *who)
 	/* rkk_<id>_<secret>: the id finds the key, the hash of the secret proves it */
 	char id[AUTH_KEY_ID_BYTES];
 	const char *secret;
-	int shaped = auth_key_split(key, id, &secret) == 0;
-	PGresult *res = NULL;
-	if (shaped) {
-		const char *params[1] = {id};
-		res = resource_query_on(r, r->app->write_pool, key_sql, 1, params);
-		if (!res)
+	int lookup = 1; /* as store_key_lookup answers: 0 the key with this id, 1 no such key */
+	struct store_key k;
+	struct db_error err;
+	if (auth_key_split(key, id, &secret) == 0) {
+		lookup = store_key_lookup(r->app->write_pool, id, &k, &err);
+		if (lookup < 0) {
+			http_problem_db(r, &err);
 			return -1;
+		}
 	}
-	uint8_t h[CRYPTO_HASH_BYTES], stored[CRYPTO_HASH_BYTES];
+	uint8_t h[CRYPTO_HASH_BYTES];
 	crypto_sha256(secret, strlen(secret), h);
-	int ok = res && PQntuples(res) == 1 &&
-		 crypto_from_bytea(PQgetvalue(res, 0, 2), stored, sizeof(stored)) == 0 &&
-		 crypto_equal(h, stored, sizeof(stored));
-	if (!ok) {
-		PQclear(res);
+	if (lookup != 0 || !k.has_secret_hash || !crypto_equal(h, k.secret_hash, sizeof(h))) {
 		failed(r);
 		unauthorized(r, "the API key is not valid (unknown, revoked or mistyped)");
 		return -1;
 	}
-	who->role = auth_role_parse(PQgetvalue(res, 0, 1));
-	snprintf(who->name, sizeof(who->name), "%s", PQgetvalue(res, 0, 0));
+	who->role = auth_role_parse(k.role);
+	snprintf(who->name, sizeof(who->name), "%s", k.name);
 	snprintf(who->actor, sizeof(who->actor), "key:%s (%s)", who->name, auth_role_name(who->role));
-	PQclear(res);
 	if (who->role != ROLE_ADMIN && !(who->role & allowed)) {
 		char detail[160];
 		snprintf(detail, sizeof(detail), "a key with the role %s may not do this", auth_role_name(who->role));
 		http_problem(r, 403, "forbidden", detail);
 		return -1;
 	}
-	const char *params[1] = {id};
-	PGresult *t = resource_query_on(r, r->app->write_pool, "select api.key_touch($1::bigint)", 1, params);
-	if (!t)
+	if (store_key_touch(r->app->write_pool, id, &err) < 0) {
+		http_problem_db(r, &err);
 		return -1;
-	PQclear(t);
+	}
 	return 0;
 }

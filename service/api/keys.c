@@ -1,13 +1,14 @@
 /* `routekaartd keys ...`: issuing, listing and revoking API keys from the command line. The key
  * is shown once; the database keeps its SHA-256 hash only. */
-#include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/auth.h"
 #include "lib/config.h"
 #include "lib/crypto.h"
 #include "api/keys.h"
+#include "store/keys.h"
 #include "lib/banned.h"
 
 static int usage(void)
@@ -18,15 +19,62 @@ static int usage(void)
 	return 2;
 }
 
-static PGresult *run(PGconn *c, const char *sql, int n, const char *const *params)
+static void report(const struct db_error *err)
 {
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "routekaartd: %s", PQresultErrorMessage(r));
-		PQclear(r);
-		return NULL;
+	fprintf(stderr, "routekaartd: %s\n", err->message);
+}
+
+static int create(struct store_key_admin *a, const char *name, const char *role)
+{
+	if (!name || !*name || auth_role_parse(role) == ROLE_NONE)
+		return usage();
+	/* the key is rkk_<id>_<secret>: the id finds it, the hash of the secret proves it */
+	char secret[64];
+	uint8_t h[CRYPTO_HASH_BYTES];
+	if (crypto_new_secret(secret, sizeof(secret), "") < 0) {
+		fprintf(stderr, "routekaartd: no random numbers available\n");
+		return 1;
 	}
-	return r;
+	crypto_sha256(secret, strlen(secret), h);
+	long long id;
+	struct db_error err;
+	int rc = 1;
+	if (store_key_create(a, name, role, h, &id, &err) < 0) {
+		report(&err);
+	} else {
+		printf("%s%lld_%s\n", AUTH_KEY_PREFIX, id, secret);
+		fprintf(stderr, "API key '%s' (%s) created. It is shown only this once: keep it safe.\n", name, role);
+		rc = 0;
+	}
+	memset(secret, 0, sizeof(secret));
+	return rc;
+}
+
+static int revoke(struct store_key_admin *a, const char *name)
+{
+	if (!name)
+		return usage();
+	struct db_error err;
+	int rc = store_key_revoke(a, name, &err);
+	if (rc < 0) {
+		report(&err);
+		return 1;
+	}
+	fprintf(stderr, rc == 0 ? "API key '%s' revoked.\n" : "no active API key named '%s'.\n", name);
+	return rc;
+}
+
+static int list(struct store_key_admin *a)
+{
+	char *keys;
+	struct db_error err;
+	if (store_key_list(a, &keys, &err) < 0) {
+		report(&err);
+		return 1;
+	}
+	printf("%s\n", keys ? keys : "");
+	free(keys);
+	return 0;
 }
 
 int keys_main(int argc, char **argv, const struct config *cfg)
@@ -42,61 +90,21 @@ int keys_main(int argc, char **argv, const struct config *cfg)
 		else
 			return usage();
 	}
-	const char *keys[] = {"dbname", "application_name", NULL};
-	const char *vals[] = {cfg->database_url, "routekaartd-keys", NULL};
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "routekaartd: cannot connect to the database: %s", PQerrorMessage(c));
-		PQfinish(c);
+	struct db_error err;
+	struct store_key_admin *a = store_key_admin_new(cfg->database_url, &err);
+	if (!a) {
+		fprintf(stderr, "routekaartd: cannot connect to the database: %s\n", err.message);
 		return 1;
 	}
-	int rc = 1;
-	PGresult *r = NULL;
-	if (strcmp(cmd, "create") == 0) {
-		if (!name || !*name || auth_role_parse(role) == ROLE_NONE) {
-			PQfinish(c);
-			return usage();
-		}
-		/* the key is rkk_<id>_<secret>: the id finds it, the hash of the secret proves it */
-		char secret[64], hex[2 * CRYPTO_HASH_BYTES + 3];
-		uint8_t h[CRYPTO_HASH_BYTES];
-		if (crypto_new_secret(secret, sizeof(secret), "") < 0) {
-			fprintf(stderr, "routekaartd: no random numbers available\n");
-			PQfinish(c);
-			return 1;
-		}
-		crypto_sha256(secret, strlen(secret), h);
-		crypto_bytea(h, sizeof(h), hex);
-		const char *p1[3] = {name, role, hex};
-		r = run(c, "select api.key_create($1::text, $2::text, $3::bytea)", 3, p1);
-		if (r) {
-			printf("%s%s_%s\n", AUTH_KEY_PREFIX, PQgetvalue(r, 0, 0), secret);
-			fprintf(stderr, "API key '%s' (%s) created. It is shown only this once: keep it safe.\n", name, role);
-			rc = 0;
-		}
-		memset(secret, 0, sizeof(secret));
-	} else if (strcmp(cmd, "revoke") == 0) {
-		if (!name) {
-			PQfinish(c);
-			return usage();
-		}
-		const char *p[1] = {name};
-		r = run(c, "select api.key_revoke($1::text)", 1, p);
-		if (r) {
-			int done = PQgetvalue(r, 0, 0)[0] == 't';
-			fprintf(stderr, done ? "API key '%s' revoked.\n" : "no active API key named '%s'.\n", name);
-			rc = done ? 0 : 1;
-		}
-	} else if (strcmp(cmd, "list") == 0) {
-		r = run(c, "select api.key_list()::text", 0, NULL);
-		if (r) {
-			printf("%s\n", PQgetvalue(r, 0, 0));
-			rc = 0;
-		}
-	} else {
+	int rc;
+	if (strcmp(cmd, "create") == 0)
+		rc = create(a, name, role);
+	else if (strcmp(cmd, "revoke") == 0)
+		rc = revoke(a, name);
+	else if (strcmp(cmd, "list") == 0)
+		rc = list(a);
+	else
 		rc = usage();
-	}
-	PQclear(r);
-	PQfinish(c);
+	store_key_admin_free(a);
 	return rc;
 }

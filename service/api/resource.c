@@ -17,27 +17,6 @@ const char *const resource_json_media[] = {MEDIA_JSON, NULL};
 
 #define BODY_LIMIT ((size_t)512 << 20)
 
-PGresult *resource_query(struct request *r, const char *sql, int n, const char *const *params)
-{
-	return resource_query_on(r, r->app->pool, sql, n, params);
-}
-
-PGresult *resource_exec(struct db_pool *pool, const char *sql, int n, const char *const *params,
-			struct db_error *err, int may_retry)
-{
-	return db_run(pool, sql, n, params, may_retry ? DB_READ_RETRY : DB_ONCE, err);
-}
-
-PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char *sql, int n,
-			    const char *const *params)
-{
-	struct db_error err;
-	PGresult *res = resource_exec(pool, sql, n, params, &err, pool == r->app->pool);
-	if (!res)
-		http_problem_db(r, &err);
-	return res;
-}
-
 const double *resource_bbox(const struct pvalue *bbox)
 {
 	return bbox->present ? bbox->bbox : NULL;

@@ -1,9 +1,8 @@
-/* What the feature collections share: their registry, the common paging parameters, running a
- * query through the pool, and wrapping the features the database rendered into a response. */
+/* What the feature collections share: their registry, the common paging parameters, and wrapping
+ * the features the database rendered into a response. */
 #ifndef RK_RESOURCE_H
 #define RK_RESOURCE_H
 
-#include "store/pg.h" /* until every handler calls the store */
 #include "store/features.h"
 #include <stddef.h>
 
@@ -49,16 +48,6 @@ extern const struct collection regions_collections[4];
  * answers (400/406) and returns -1 when that fails. */
 int resource_json_only(struct request *r);
 
-/* Runs sql on a pooled connection; a read that fails on a broken connection is tried once more
- * on a fresh one. On failure answers the request (503/500 problem) and returns NULL. */
-PGresult *resource_query(struct request *r, const char *sql, int n, const char *const *params);
-/* Runs sql without answering: NULL with err filled on failure. may_retry: a read that may be
- * sent again on a fresh connection when the first one turns out broken. */
-PGresult *resource_exec(struct db_pool *pool, const char *sql, int n, const char *const *params,
-			struct db_error *err, int may_retry);
-/* The same as resource_query on another pool (the write pool). */
-PGresult *resource_query_on(struct request *r, struct db_pool *pool, const char *sql, int n,
-			    const char *const *params);
 
 /* Request parameters as the store takes them (borrowed from v). */
 const double *resource_bbox(const struct pvalue *bbox); /* NULL when absent */

@@ -12,6 +12,7 @@
 #include "http/ratelimit.h"
 #include "api/resource.h"
 #include "api/submissions.h"
+#include "store/submissions.h"
 #include "lib/banned.h"
 
 #define IDEMPOTENCY_KEY_MAX 200
@@ -34,8 +35,6 @@ int submission_rate_limited(struct request *r)
 	return 1;
 }
 
-static const char problems_sql[] = "select api.submission_problems($1::jsonb)::text";
-
 int submission_check(struct request *r, const json_t *doc)
 {
 	struct verrors errs;
@@ -48,13 +47,16 @@ int submission_check(struct request *r, const json_t *doc)
 		return -1;
 	}
 	/* (no NUL characters, which jsonb cannot hold: the JSON parser refused them already) */
-	const char *params[1] = {text};
-	PGresult *res = resource_query_on(r, r->app->write_pool, problems_sql, 1, params);
+	char *problems;
+	struct db_error err;
+	int rc = store_submission_problems(r->app->write_pool, text, &problems, &err);
 	free(text);
-	if (!res)
+	if (rc < 0) {
+		http_problem_db(r, &err);
 		return -1;
-	body_add_db_errors(&errs, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	}
+	body_add_db_errors(&errs, problems);
+	free(problems);
 	if (errs.n) {
 		body_problem_fields(r, &errs);
 		return -1;
@@ -85,10 +87,6 @@ static void token_pad(const char *idem_key, uint8_t pad[CRYPTO_HASH_BYTES])
 	crypto_sha256(buf, strlen(buf), pad);
 }
 
-static const char create_sql[] =
-	"select id, created, request_hash, token_enc"
-	"  from api.submission_create($1::jsonb, $2::bytea, 'submitter', $3::bytea, $4::bytea, $5::bytea)";
-
 void submissions_post(struct request *r)
 {
 	if (submission_rate_limited(r))
@@ -106,67 +104,56 @@ void submissions_post(struct request *r)
 		return;
 	}
 	/* the token: rke_ + 32 base64url characters; only its hash is stored */
-	char token[64], token_hash[2 * CRYPTO_HASH_BYTES + 3], key_hash[2 * CRYPTO_HASH_BYTES + 3];
-	char req_hash[2 * CRYPTO_HASH_BYTES + 3], token_enc[2 * CRYPTO_HASH_BYTES + 3];
-	uint8_t h[CRYPTO_HASH_BYTES], pad[CRYPTO_HASH_BYTES];
-	const size_t plen = strlen(AUTH_TOKEN_PREFIX), slen = CRYPTO_SECRET_BYTES * 4 / 3; /* 32 */
+	char token[64];
+	uint8_t token_hash[CRYPTO_HASH_BYTES], h[CRYPTO_HASH_BYTES], pad[CRYPTO_HASH_BYTES];
+	struct store_idempotency key;
+	const size_t plen = strlen(AUTH_TOKEN_PREFIX), slen = STORE_TOKEN_SECRET_BYTES; /* 32 */
 	if (crypto_new_secret(token, sizeof(token), AUTH_TOKEN_PREFIX) < 0) {
 		json_decref(doc);
 		http_problem(r, 500, "internal-error", "no random numbers available");
 		return;
 	}
-	crypto_sha256(token, strlen(token), h);
-	crypto_bytea(h, sizeof(h), token_hash);
-	const char *kh = NULL, *rh = NULL, *te = NULL;
+	crypto_sha256(token, strlen(token), token_hash);
 	if (idem) {
 		char buf[IDEMPOTENCY_KEY_MAX + 16];
 		snprintf(buf, sizeof(buf), "idem:%s", idem);
-		crypto_sha256(buf, strlen(buf), h);
-		crypto_bytea(h, sizeof(h), key_hash);
-		crypto_sha256(r->body.data, r->body.len, h);
-		crypto_bytea(h, sizeof(h), req_hash);
+		crypto_sha256(buf, strlen(buf), key.key_hash);
+		crypto_sha256(r->body.data, r->body.len, key.request_hash);
 		token_pad(idem, pad);
 		for (size_t i = 0; i < slen; i++)
-			h[i] = (uint8_t)token[plen + i] ^ pad[i];
-		crypto_bytea(h, slen, token_enc);
-		kh = key_hash;
-		rh = req_hash;
-		te = token_enc;
+			key.token_enc[i] = (uint8_t)token[plen + i] ^ pad[i];
 	}
 	char *text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
-	const char *params[5] = {text, token_hash, kh, rh, te};
+	if (!text) {
+		http_problem(r, 500, "internal-error", "the request could not be completed");
+		return;
+	}
+	struct store_submission_created made;
 	struct db_error err;
-	PGresult *res = text ? resource_exec(r->app->write_pool, create_sql, 5, params, &err, 0) : NULL;
+	int rc = store_submission_create(r->app->write_pool, text, token_hash, idem ? &key : NULL, &made, &err);
 	free(text);
-	if (!res) {
+	if (rc < 0) {
 		body_problem_constraint(r, &err);
 		return;
 	}
-	const char *id = PQgetvalue(res, 0, 0);
-	int created = PQgetvalue(res, 0, 1)[0] == 't';
-	if (!created) {
+	if (!made.created) {
 		/* a retry: the same key must come with the same body */
-		uint8_t stored[CRYPTO_HASH_BYTES], enc[CRYPTO_HASH_BYTES];
 		crypto_sha256(r->body.data, r->body.len, h);
-		if (crypto_from_bytea(PQgetvalue(res, 0, 2), stored, sizeof(stored)) < 0 ||
-		    !crypto_equal(stored, h, sizeof(h)) ||
-		    crypto_from_bytea(PQgetvalue(res, 0, 3), enc, slen) < 0) {
-			PQclear(res);
+		if (!made.stored_ok || !crypto_equal(made.stored.request_hash, h, sizeof(h))) {
 			http_problem(r, 422, "idempotency-key-reused",
 				     "this Idempotency-Key was used for another request; use a new key");
 			return;
 		}
 		for (size_t i = 0; i < slen; i++)
-			token[plen + i] = (char)(enc[i] ^ pad[i]);
+			token[plen + i] = (char)(made.stored.token_enc[i] ^ pad[i]);
 		token[plen + slen] = '\0';
 	}
-	json_t *answer = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)strtoll(id, NULL, 10), "status", "submitted",
+	json_t *answer = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)made.id, "status", "submitted",
 				   "edit_token", token, "message",
 				   "Bewaar dit bewerkingstoken: het wordt maar één keer getoond. / Keep this edit token: it is shown only once.");
 	char location[384];
-	snprintf(location, sizeof(location), "%s/submissions/%s", r->base_url, id);
-	PQclear(res);
+	snprintf(location, sizeof(location), "%s/submissions/%lld", r->base_url, made.id);
 	memset(token, 0, sizeof(token));
 	char *s = json_dumps(answer, JSON_COMPACT);
 	json_decref(answer);
@@ -176,31 +163,30 @@ void submissions_post(struct request *r)
 
 /* --- with the edit token --- */
 
-static const char get_sql[] = "select token_hash, doc::text from api.submission_get($1::bigint)";
-
 /* Loads the submission and checks the token. Returns the document (new reference) or NULL after
  * answering 404/401. */
 static json_t *load_own(struct request *r, const char *id)
 {
-	const char *params[1] = {id};
-	PGresult *res = resource_query_on(r, r->app->write_pool, get_sql, 1, params);
-	if (!res)
+	char *text;
+	uint8_t stored[CRYPTO_HASH_BYTES];
+	int have = 0;
+	struct db_error err;
+	int rc = store_submission_get(r->app->write_pool, id, &text, stored, &have, &err);
+	if (rc < 0) {
+		http_problem_db(r, &err);
 		return NULL;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	}
+	if (rc == 1) {
 		http_problem(r, 404, "not-found", "there is no submission with this id");
 		return NULL;
 	}
-	uint8_t stored[CRYPTO_HASH_BYTES];
-	int have = !PQgetisnull(res, 0, 0) && crypto_from_bytea(PQgetvalue(res, 0, 0), stored, sizeof(stored)) == 0;
-	if (auth_check_token(r, have ? stored : NULL) < 0) {
-		PQclear(res);
-		return NULL;
+	json_t *doc = NULL;
+	if (auth_check_token(r, have ? stored : NULL) == 0) {
+		doc = text ? json_loads(text, 0, NULL) : NULL;
+		if (!doc)
+			http_problem(r, 500, "internal-error", "the submission could not be read");
 	}
-	json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
-	PQclear(res);
-	if (!doc)
-		http_problem(r, 500, "internal-error", "the submission could not be read");
+	free(text);
 	return doc;
 }
 
@@ -273,12 +259,8 @@ json_t *submission_editable(const json_t *view)
 	return out;
 }
 
-static const char update_sql[] = "select api.submission_update($1::bigint, $2::jsonb, $3::text)";
-
-/* Merges patch over the editable document, validates the result and stores it through sql
- * (update_sql or the moderators' edit). Answers; returns the database's outcome word or NULL. */
-int submission_apply_patch(struct request *r, const char *id, const json_t *view, const char *sql,
-			   const char *actor, char *outcome, size_t n)
+int submission_apply_patch(struct request *r, const char *id, const json_t *view,
+			   store_submission_edit_fn *edit, const char *actor, char outcome[STORE_OUTCOME_BYTES])
 {
 	json_t *patch = body_json(r);
 	if (!patch)
@@ -293,16 +275,17 @@ int submission_apply_patch(struct request *r, const char *id, const json_t *view
 	}
 	char *text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
-	const char *params[3] = {id, text, actor};
+	if (!text) {
+		http_problem(r, 500, "internal-error", "the request could not be completed");
+		return -1;
+	}
 	struct db_error err;
-	PGresult *res = text ? resource_exec(r->app->write_pool, sql, 3, params, &err, 0) : NULL;
+	int rc = edit(r->app->write_pool, id, text, actor, outcome, &err);
 	free(text);
-	if (!res) {
+	if (rc < 0) {
 		body_problem_constraint(r, &err);
 		return -1;
 	}
-	snprintf(outcome, n, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
 	return 0;
 }
 
@@ -320,25 +303,27 @@ void submission_answer_outcome(struct request *r, const char *id, const char *ou
 				     : "there is nothing pending to approve or reject");
 		return;
 	}
-	const char *params[1] = {id};
-	PGresult *res = resource_query_on(r, r->app->write_pool, get_sql, 1, params);
-	if (!res)
+	char *text;
+	struct db_error err;
+	if (store_submission_get(r->app->write_pool, id, &text, NULL, NULL, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
-	json_t *doc = PQntuples(res) ? json_loads(PQgetvalue(res, 0, 1), 0, NULL) : NULL;
-	PQclear(res);
+	}
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
 	json_t *answer = json_pack("{s:s,s:o*}", "outcome", outcome, "submission", doc);
 	answer_private(r, answer);
 }
 
 void submission_patch(struct request *r)
 {
-	char id[24], outcome[32];
+	char id[24], outcome[STORE_OUTCOME_BYTES];
 	if (submission_id(r, r->target.seg[1], id, sizeof(id)) < 0)
 		return;
 	json_t *view = load_own(r, id);
 	if (!view)
 		return;
-	int rc = submission_apply_patch(r, id, view, update_sql, "submitter", outcome, sizeof(outcome));
+	int rc = submission_apply_patch(r, id, view, store_submission_update, "submitter", outcome);
 	json_decref(view);
 	if (rc == 0)
 		submission_answer_outcome(r, id, outcome);
@@ -356,16 +341,14 @@ static int own_id(struct request *r, char *id, size_t n)
 
 void submission_delete(struct request *r)
 {
-	char id[24];
+	char id[24], outcome[STORE_OUTCOME_BYTES];
 	if (own_id(r, id, sizeof(id)) < 0)
 		return;
-	const char *params[2] = {id, "submitter"};
-	PGresult *res = resource_query_on(r, r->app->write_pool, "select api.submission_withdraw($1::bigint, $2::text)", 2, params);
-	if (!res)
+	struct db_error err;
+	if (store_submission_withdraw(r->app->write_pool, id, "submitter", outcome, &err) < 0) {
+		http_problem_db(r, &err);
 		return;
-	char outcome[32];
-	snprintf(outcome, sizeof(outcome), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	}
 	submission_answer_outcome(r, id, outcome);
 }
 
@@ -378,14 +361,13 @@ void submission_contact_delete(struct request *r)
 		http_problem(r, 404, "not-found", "there is no such contact person");
 		return;
 	}
-	const char *params[3] = {id, contact, "submitter"};
-	PGresult *res = resource_query_on(r, r->app->write_pool,
-					  "select api.submission_contact_erase($1::bigint, $2::bigint, $3::text)", 3, params);
-	if (!res)
+	struct db_error err;
+	int rc = store_submission_contact_erase(r->app->write_pool, id, contact, "submitter", &err);
+	if (rc < 0) {
+		http_problem_db(r, &err);
 		return;
-	int erased = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	if (!erased) {
+	}
+	if (rc == 1) {
 		http_problem(r, 404, "not-found", "this submission has no such contact person");
 		return;
 	}

@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "store/submissions.h"
+
 struct request;
 
 /* 429 when the address made too many changes; returns 1 then. */
@@ -15,8 +17,13 @@ int submission_check(struct request *r, const json_t *doc);
 int submission_id(struct request *r, const char *s, char *dst, size_t n);
 /* The input-shaped document of a submission view (the pending revision when there is one). */
 json_t *submission_editable(const json_t *view);
-int submission_apply_patch(struct request *r, const char *id, const json_t *view, const char *sql,
-			   const char *actor, char *outcome, size_t n);
+/* Merges the request's merge patch over the editable document of view, validates the result and
+ * stores it through edit (store_submission_update or store_moderation_edit) as actor. 0 with the
+ * database's outcome word in outcome; or -1 after answering (400, 422, 429, 500, 503). */
+int submission_apply_patch(struct request *r, const char *id, const json_t *view,
+			   store_submission_edit_fn *edit, const char *actor, char outcome[STORE_OUTCOME_BYTES]);
+/* 200 with the outcome and the submission as it is now, or 404/409 for the outcomes that are
+ * refusals. */
 void submission_answer_outcome(struct request *r, const char *id, const char *outcome);
 
 #endif

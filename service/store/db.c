@@ -380,3 +380,35 @@ const char *db_bbox_literal(const double *bbox, char dst[128])
 	snprintf(dst, 128, "{%.9g,%.9g,%.9g,%.9g}", bbox[0], bbox[1], bbox[2], bbox[3]);
 	return dst;
 }
+
+int db_run_text(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		enum db_retry retry, const char *column, char **out, struct db_error *err)
+{
+	*out = NULL;
+	PGresult *res = db_run(pool, sql, n, params, retry, err);
+	if (!res)
+		return -1;
+	int rc = 0, oom = 0;
+	if (PQntuples(res) == 0)
+		rc = 1;
+	else
+		*out = db_copy(res, 0, column, NULL, &oom);
+	PQclear(res);
+	if (oom) {
+		db_fail(err, "out of memory");
+		return -1;
+	}
+	return rc;
+}
+
+int db_run_word(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		enum db_retry retry, const char *column, char *dst, size_t size, struct db_error *err)
+{
+	PGresult *res = db_run(pool, sql, n, params, retry, err);
+	if (!res)
+		return -1;
+	const char *v = PQntuples(res) ? db_value(res, 0, column) : NULL;
+	snprintf(dst, size, "%s", v ? v : "");
+	PQclear(res);
+	return 0;
+}

@@ -27,6 +27,16 @@ enum db_retry { DB_ONCE, DB_READ_RETRY };
 PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const *params,
 		 enum db_retry retry, struct db_error *err);
 
+/* Runs sql, which returns at most one row, on the pool and copies that row's value of column into
+ * *out (malloc'd, the caller frees it; NULL for SQL NULL). Returns 0, 1 when there is no row
+ * (*out NULL), or -1 with err filled. */
+int db_run_text(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		enum db_retry retry, const char *column, char **out, struct db_error *err);
+/* The same for a short value (a word, a boolean): copied into dst (size bytes, cut to fit; "" for
+ * SQL NULL and when there is no row). Returns 0, or -1 with err filled. */
+int db_run_word(struct db_pool *pool, const char *sql, int n, const char *const *params,
+		enum db_retry retry, const char *column, char *dst, size_t size, struct db_error *err);
+
 /* Columns are found by name; a statement's columns are fixed by sql/api, so a missing one is a
  * programming error (asserted). */
 /* The value in row, column name: NULL for SQL NULL (borrowed from res). */
