@@ -26,7 +26,8 @@ function's result) is reported, as is a wrapper used as a value (a function poin
 cannot follow) or called inside a macro. Values reach the database only as $n parameters, which
 PostgreSQL never parses as SQL. tests/ is not scanned: test code is not reachable by a request.
 
-The SQL side: the migrations sql/NNN_name.sql, which sql/migrate.sh installs. (sql/selftest.sql
+The SQL side: what sql/migrate.sh runs: the migrations sql/migrations/NNN_name.sql, the database
+API sql/api/NN_name.sql and its own steps sql/migrate/*.sql. (sql/selftest.sql
 and sql/tests/*.sql are test scripts that tests/run.sh feeds to psql; their pg_temp helpers
 EXECUTE statements that the test itself wrote, and they never reach the service's database
 objects: they are named in the output, not checked.) PL/pgSQL is the one place where SQL text can
@@ -500,7 +501,11 @@ SQL_TOKEN = re.compile(
     re.S | re.X,
 )
 
-MIGRATION = re.compile(r"^[0-9]{3}_[a-z0-9_]+\.sql$")  # what sql/migrate.sh applies
+INSTALLED_SQL = {  # what sql/migrate.sh runs: folder -> file names
+    "sql/migrations": re.compile(r"^[0-9]{3}_[a-z0-9_]+\.sql$"),
+    "sql/api": re.compile(r"^[0-9]{2}_[a-z0-9_]+\.sql$"),
+    "sql/migrate": re.compile(r"^[a-z0-9_-]+\.sql$"),
+}
 REG_TYPES = {"regproc", "regprocedure", "regclass", "regtype", "regnamespace", "regrole", "regoper",
              "regoperator", "regconfig", "regdictionary", "regcollation"}
 QUOTING = {"quote_ident", "quote_literal", "quote_nullable"}
@@ -885,12 +890,12 @@ def check_tree(root, verbose=False, out=sys.stdout):
             if not n.endswith(".sql"):
                 continue
             rel = os.path.relpath(os.path.join(d, n), root)
-            if os.path.dirname(rel) == "sql" and MIGRATION.match(n):
+            if os.path.dirname(rel) in INSTALLED_SQL and INSTALLED_SQL[os.path.dirname(rel)].match(n):
                 spaths.append((rel, open(os.path.join(root, rel), encoding="utf-8").read()))
             else:
                 skipped.append(rel)
     if skipped:
-        print("SQL: %d migrations; not installed, so not checked: %s" % (len(spaths), ", ".join(skipped)), file=out)
+        print("SQL: %d files that migrate.sh runs; not installed, so not checked: %s" % (len(spaths), ", ".join(skipped)), file=out)
     return run_checks(cfiles, spaths, verbose, out)
 
 
@@ -1113,7 +1118,8 @@ def self_test(root):
         cline = text.count("\n") + INJECTED_C[:INJECTED_C.index("resource_query")].count("\n") + 1
         with open(target, "a", encoding="utf-8") as f:
             f.write(INJECTED_C)
-        migrations = sorted(n for n in os.listdir(os.path.join(tmp, "sql")) if MIGRATION.match(n))
+        migrations = ["api/" + n for n in sorted(os.listdir(os.path.join(tmp, "sql", "api")))
+                      if INSTALLED_SQL["sql/api"].match(n)]
         starget = os.path.join(tmp, "sql", migrations[-1])
         text = open(starget, encoding="utf-8").read()
         sline = text.count("\n") + INJECTED_SQL[:INJECTED_SQL.index("execute")].count("\n") + 1

@@ -4,22 +4,6 @@
 -- and otherwise the database user.
 set local role routekaart_owner;
 
-create table audit.log (
-  id        bigint generated always as identity primary key,
-  at        timestamptz not null default now(),
-  txid      xid8 not null default pg_current_xact_id(),   -- groups the rows of one change
-  actor     text not null,
-  action    text not null check (action in ('insert', 'update', 'delete')),
-  entity    text not null,          -- table name in kaart
-  entity_id bigint,                 -- NULL for a bulk summary row (see below)
-  before    jsonb,
-  after     jsonb
-);
-create index log_entity on audit.log (entity, entity_id);
-create index log_at on audit.log using brin (at);
-
-comment on table audit.log is 'Every change to kaart.initiative, party, contact_person and organisation';
-
 -- Statement-level triggers with transition tables, so a bulk write is logged set-based.
 -- Bulk loaders run by the schema owner may set routekaart.audit = 'summary' (transaction-local)
 -- to log one row per statement with the row count instead: the owner could drop these triggers
@@ -99,3 +83,56 @@ begin
 end
 $$;
 comment on function kaart.erase_contact_person(bigint) is 'Delete a contact person and scrub their personal data from audit.log';
+
+-- Audit and cache invalidation -----------------------------------------------------------------
+-- revision and school_contact are logged like the tables of 004 (audit.log_change). api_key needs
+-- its own variant: the secret's hash is never logged, and a change of last_used_at alone (the
+-- service touches a key at most once a minute) is bookkeeping, not a change worth a row.
+create function audit.log_api_key_change() returns trigger
+language plpgsql as $$
+declare
+  who text := coalesce(nullif(current_setting('routekaart.actor', true), ''), session_user);
+  act text := lower(tg_op);
+  hidden text[] := '{secret_hash}';
+  quiet text[] := '{secret_hash,last_used_at}';
+begin
+  if tg_op = 'INSERT' then
+    insert into audit.log (actor, action, entity, entity_id, after)
+    select who, act, tg_table_name, n.id, to_jsonb(n) - hidden from new_rows n;
+  elsif tg_op = 'UPDATE' then
+    insert into audit.log (actor, action, entity, entity_id, before, after)
+    select who, act, tg_table_name, n.id, to_jsonb(o) - hidden, to_jsonb(n) - hidden
+    from new_rows n join old_rows o on o.id = n.id
+    where to_jsonb(o) - quiet is distinct from to_jsonb(n) - quiet;
+  else
+    insert into audit.log (actor, action, entity, entity_id, before)
+    select who, act, tg_table_name, o.id, to_jsonb(o) - hidden from old_rows o;
+  end if;
+  return null;
+end
+$$;
+
+do $$
+declare
+  t text;
+  fn text;
+begin
+  foreach t in array array['revision', 'school_contact', 'api_key'] loop
+    fn := case t when 'api_key' then 'audit.log_api_key_change' else 'audit.log_change' end;
+    execute format('create trigger audit_insert after insert on kaart.%I
+                    referencing new table as new_rows
+                    for each statement execute function %s()', t, fn);
+    execute format('create trigger audit_update after update on kaart.%I
+                    referencing old table as old_rows new table as new_rows
+                    for each statement execute function %s()', t, fn);
+    execute format('create trigger audit_delete after delete on kaart.%I
+                    referencing old table as old_rows
+                    for each statement execute function %s()', t, fn);
+  end loop;
+  -- the read side's cache listens for changes of kaart (API keys are not data of the map)
+  foreach t in array array['revision', 'school_contact'] loop
+    execute format('create trigger notify_change after insert or update or delete or truncate on kaart.%I
+                    for each statement execute function kaart.notify_change()', t);
+  end loop;
+end
+$$;

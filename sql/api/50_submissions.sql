@@ -347,3 +347,14 @@ $$;
 
 comment on function api.submission_contact_erase(bigint, bigint, text) is
   'AVG erasure of a contact person of the given initiative by its submitter';
+
+-- Privileges -----------------------------------------------------------------------------------
+grant execute on function
+  api.submission_problems(jsonb),
+  api.submission_create(jsonb, bytea, text, bytea, bytea, bytea),
+  api.submission_get(bigint),
+  api.submission_update(bigint, jsonb, text),
+  api.submission_withdraw(bigint, text),
+  api.contact_erase(bigint, text),
+  api.submission_contact_erase(bigint, bigint, text)
+to routekaart_app;

@@ -171,3 +171,9 @@ $$;
 
 comment on function api.initiative_ids(geometry, text[], text[], text[], text[], integer[], text[], text[], text[], text)
   is 'Sorted ids of published initiatives matching all given filters, using the indexes';
+
+-- Privileges -----------------------------------------------------------------------------------
+grant select on api.initiatives, api.schools, api.regions to routekaart_web;
+grant execute on function api.codelists_json() to routekaart_web;
+grant execute on function api.initiative_ids(geometry, text[], text[], text[], text[], integer[], text[], text[], text[], text)
+  to routekaart_web;
