@@ -3,11 +3,7 @@
 -- transaction that is rolled back, so it leaves nothing behind. Needs the reference data.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/selftest.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
+\ir tests/prologue.psql
 select set_config('routekaart.actor', 'sql/selftest.sql', true) \gset
 
 -- expect(what, statements, sqlstate, constraint): the statements must fail just so.

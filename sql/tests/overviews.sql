@@ -5,20 +5,7 @@
 -- (geo/load-reference.sh, geo/demo.sh); run it as a superuser.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/overviews.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
-
-create function pg_temp.v(name text) returns text language sql stable
-return current_setting('test.' || name);
+\ir prologue.psql
 
 -- The end of a day in the Netherlands: an initiative counts as of that day when it was published
 -- before and not withdrawn by then.

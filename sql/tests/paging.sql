@@ -4,17 +4,7 @@
 -- data; run it as a superuser.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/paging.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
+\ir prologue.psql
 
 do $$
 declare

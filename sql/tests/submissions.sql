@@ -4,11 +4,7 @@
 -- data (geo/load-reference.sh); demo data may or may not be there.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/submissions.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
+\ir prologue.psql
 
 -- expect(what, statement, sqlstate, constraint): the statement must fail just so.
 create function pg_temp.expect(what text, statement text, state text, cname text default null)
@@ -31,15 +27,6 @@ begin
   raise notice 'ok - % refused (% %)', what, got_state, coalesce(got_name, '');
 end
 $$;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
-
-create function pg_temp.v(name text) returns text language sql stable
-return current_setting('test.' || name);
 
 -- Fixtures: two vmbo school locations, a vo location without vmbo, an mbo institution of our own.
 select set_config('test.vo1', (select vestigingscode from ref.school_location

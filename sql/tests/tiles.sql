@@ -5,20 +5,7 @@
 -- data (geo/load-reference.sh, geo/demo.sh); run it as a superuser.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/tiles.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
-
-create function pg_temp.v(name text) returns text language sql stable
-return current_setting('test.' || name);
+\ir prologue.psql
 
 -- expect(what, statement, sqlstate): the statement must fail just so.
 create function pg_temp.expect(what text, statement text, state text) returns void language plpgsql as $$
