@@ -15,6 +15,7 @@ declare
   progress boolean;
   left_over integer;
   why text;
+  existing text[];
 begin
   for name_, table_ in select s.name, s.on_table from public.schema_api s where s.kind = 'trigger' loop
     tab := to_regclass(table_);
@@ -25,11 +26,13 @@ begin
   loop
     progress := false;
     left_over := 0;
+    existing := array(select o.kind || ' ' || o.name from api_objects o);
     for kind_, name_ in select s.kind, s.name from public.schema_api s
                         where s.kind in ('view', 'function') order by s.kind desc, s.name loop
+      -- (gone already, with a type its name mentions: to_regprocedure would raise)
+      continue when not (kind_ || ' ' || name_ = any (existing));
       v := case when kind_ = 'view' then to_regclass(name_) end;
       f := case when kind_ = 'function' then to_regprocedure(name_) end;
-      continue when v is null and f is null;
       begin
         if v is not null then
           execute format('drop view %s', v);
