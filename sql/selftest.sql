@@ -194,7 +194,7 @@ begin
   perform count(*) from api.schools;
   perform count(*) from api.regions;
   perform api.codelists_json();
-  perform api.initiative_ids(niveaus => '{2}');
+  perform api.initiative_page(niveaus => '{2}');
   begin
     perform 1 from kaart.contact_person limit 1;
     raise exception 'FAILED: routekaart_web can read kaart.contact_person';
