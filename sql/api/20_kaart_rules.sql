@@ -485,7 +485,9 @@ do $$
 declare
   t text;
 begin
+  -- (not kaart.api_key: API keys are not data of the map)
   foreach t in array array['kaart.initiative', 'kaart.party', 'kaart.contact_person', 'kaart.organisation',
+                           'kaart.revision', 'kaart.school_contact',
                            'ref.region', 'ref.gemeente_regio', 'ref.school_location', 'ref.division']
   loop
     execute format('create trigger notify_change after insert or update or delete or truncate on %s
@@ -495,7 +497,7 @@ end
 $$;
 
 -- Approving a revision, or a moderator's edit of a published initiative, is a new revision of the
--- initiative even when only its parties or contact persons changed, which the row trigger of 005
+-- initiative even when only its parties or contact persons changed, which the row trigger above
 -- does not see. kaart.bump_revision() asks for it through a transaction-local setting naming the
 -- initiative; this trigger, which runs after initiative_before_write (triggers fire in name order),
 -- then counts one more revision, once.

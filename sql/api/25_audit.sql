@@ -4,7 +4,12 @@
 -- and otherwise the database user.
 set local role routekaart_owner;
 
--- Statement-level triggers with transition tables, so a bulk write is logged set-based.
+-- Statement-level triggers with transition tables, so a bulk write is logged set-based. One
+-- function for every audited table; its trigger arguments say what a table keeps out of the log:
+--   hidden  columns never logged (default {search,edit_token_hash}: derived, or a secret even when
+--           hashed); kaart.api_key: {secret_hash}
+--   quiet   columns whose change alone is no change worth a row (default: hidden); kaart.api_key:
+--           {secret_hash,last_used_at}, which the service touches at most once a minute
 -- Bulk loaders run by the schema owner may set routekaart.audit = 'summary' (transaction-local)
 -- to log one row per statement with the row count instead: the owner could drop these triggers
 -- anyway, and no other role can use the setting.
@@ -13,7 +18,8 @@ language plpgsql as $$
 declare
   who text := coalesce(nullif(current_setting('routekaart.actor', true), ''), session_user);
   act text := lower(tg_op);
-  hidden text[] := '{search,edit_token_hash}';   -- derived, or a secret even when hashed
+  hidden text[] := case when tg_nargs > 0 then tg_argv[0]::text[] else '{search,edit_token_hash}' end;
+  quiet text[] := case when tg_nargs > 1 then tg_argv[1]::text[] else hidden end;
   nrows bigint;
 begin
   if current_setting('routekaart.audit', true) = 'summary'
@@ -37,7 +43,7 @@ begin
     insert into audit.log (actor, action, entity, entity_id, before, after)
     select who, act, tg_table_name, n.id, to_jsonb(o) - hidden, to_jsonb(n) - hidden
     from new_rows n join old_rows o on o.id = n.id
-    where to_jsonb(o) - hidden is distinct from to_jsonb(n) - hidden;
+    where to_jsonb(o) - quiet is distinct from to_jsonb(n) - quiet;
   else
     insert into audit.log (actor, action, entity, entity_id, before)
     select who, act, tg_table_name, o.id, to_jsonb(o) - hidden from old_rows o;
@@ -49,17 +55,20 @@ $$;
 do $$
 declare
   t text;
+  args text;
 begin
-  foreach t in array array['initiative', 'party', 'contact_person', 'organisation'] loop
+  foreach t in array array['initiative', 'party', 'contact_person', 'organisation', 'revision', 'school_contact',
+                           'api_key'] loop
+    args := case t when 'api_key' then '''{secret_hash}'', ''{secret_hash,last_used_at}''' else '' end;
     execute format('create trigger audit_insert after insert on kaart.%I
                     referencing new table as new_rows
-                    for each statement execute function audit.log_change()', t);
+                    for each statement execute function audit.log_change(%s)', t, args);
     execute format('create trigger audit_update after update on kaart.%I
                     referencing old table as old_rows new table as new_rows
-                    for each statement execute function audit.log_change()', t);
+                    for each statement execute function audit.log_change(%s)', t, args);
     execute format('create trigger audit_delete after delete on kaart.%I
                     referencing old table as old_rows
-                    for each statement execute function audit.log_change()', t);
+                    for each statement execute function audit.log_change(%s)', t, args);
   end loop;
 end
 $$;
@@ -83,56 +92,3 @@ begin
 end
 $$;
 comment on function kaart.erase_contact_person(bigint) is 'Delete a contact person and scrub their personal data from audit.log';
-
--- Audit and cache invalidation -----------------------------------------------------------------
--- revision and school_contact are logged like the tables of 004 (audit.log_change). api_key needs
--- its own variant: the secret's hash is never logged, and a change of last_used_at alone (the
--- service touches a key at most once a minute) is bookkeeping, not a change worth a row.
-create function audit.log_api_key_change() returns trigger
-language plpgsql as $$
-declare
-  who text := coalesce(nullif(current_setting('routekaart.actor', true), ''), session_user);
-  act text := lower(tg_op);
-  hidden text[] := '{secret_hash}';
-  quiet text[] := '{secret_hash,last_used_at}';
-begin
-  if tg_op = 'INSERT' then
-    insert into audit.log (actor, action, entity, entity_id, after)
-    select who, act, tg_table_name, n.id, to_jsonb(n) - hidden from new_rows n;
-  elsif tg_op = 'UPDATE' then
-    insert into audit.log (actor, action, entity, entity_id, before, after)
-    select who, act, tg_table_name, n.id, to_jsonb(o) - hidden, to_jsonb(n) - hidden
-    from new_rows n join old_rows o on o.id = n.id
-    where to_jsonb(o) - quiet is distinct from to_jsonb(n) - quiet;
-  else
-    insert into audit.log (actor, action, entity, entity_id, before)
-    select who, act, tg_table_name, o.id, to_jsonb(o) - hidden from old_rows o;
-  end if;
-  return null;
-end
-$$;
-
-do $$
-declare
-  t text;
-  fn text;
-begin
-  foreach t in array array['revision', 'school_contact', 'api_key'] loop
-    fn := case t when 'api_key' then 'audit.log_api_key_change' else 'audit.log_change' end;
-    execute format('create trigger audit_insert after insert on kaart.%I
-                    referencing new table as new_rows
-                    for each statement execute function %s()', t, fn);
-    execute format('create trigger audit_update after update on kaart.%I
-                    referencing old table as old_rows new table as new_rows
-                    for each statement execute function %s()', t, fn);
-    execute format('create trigger audit_delete after delete on kaart.%I
-                    referencing old table as old_rows
-                    for each statement execute function %s()', t, fn);
-  end loop;
-  -- the read side's cache listens for changes of kaart (API keys are not data of the map)
-  foreach t in array array['revision', 'school_contact'] loop
-    execute format('create trigger notify_change after insert or update or delete or truncate on kaart.%I
-                    for each statement execute function kaart.notify_change()', t);
-  end loop;
-end
-$$;
