@@ -1,7 +1,7 @@
 -- Moderation by the programme team, the Sterk beroepsonderwijs-contactpersoon per school location,
 -- API keys, the audit log and the retention of personal data. The service authenticates the API
 -- key and checks its role before it calls these; the actor it passes ('key:Jan (moderator)') is
--- what audit.log records. Same conventions as 012 (security definer, fixed search_path, one call
+-- what audit.log records. Same conventions as api/50_submissions.sql (security definer, fixed search_path, one call
 -- one transaction, deferred checks run before returning).
 set local role routekaart_owner;
 

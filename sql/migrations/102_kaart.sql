@@ -205,7 +205,7 @@ comment on table kaart.school_tally is 'Number of published initiatives per scho
 
 -- Tables of the write path: pending revisions of published initiatives, idempotency keys of
 -- submissions, the Sterk beroepsonderwijs-contactpersoon of each school location, and the API keys
--- of the programme team. Constraints are named table_field_check like those of 004, so the service
+-- of the programme team. Constraints are named table_field_check like those above, so the service
 -- can turn a violation into a field error.
 -- Why a moderator withdrew an initiative (a submitter's own withdrawal has none).
 alter table kaart.initiative
@@ -304,7 +304,7 @@ create table kaart.api_key (
 
 comment on table kaart.api_key is 'API keys (sha256 of the secret only); revoked keys are kept';
 
--- What the regional overviews (016) count, kept ready by statement triggers on kaart.initiative,
+-- What the regional overviews (api/65_overviews.sql) count, kept ready by statement triggers on kaart.initiative,
 -- kaart.party and kaart.contact_person, so that an overview as of any day is one scan of a narrow
 -- table instead of the wide initiative rows (about 1.8 kB each: texts and the search vector) and
 -- a join with their parties.
@@ -394,7 +394,7 @@ create index overview_presence_key on kaart.overview_presence (kind, key);
 comment on table kaart.overview_presence is
   'Derived, for the regional overviews: when each vo location, mbo party and company took part in published initiatives';
 
--- What the vector tiles and the clusters (018) read, kept ready: the published initiatives counted
+-- What the vector tiles and the clusters (api/75_tiles.sql) read, kept ready: the published initiatives counted
 -- per cell of a fine grid in Web Mercator, and the region outlines simplified per band of zooms.
 --
 -- The grid. EPSG:3857 spans ±W = ±20037508.342789244 m in x and y. A tile of zoom z (XYZ scheme,
@@ -433,7 +433,7 @@ return least(greatest(floor((20037508.342789244::float8 - y)
              (1::bigint << (z + 3)) - 1)::integer;
 
 -- Published initiatives per zoom-12 cell and route kind. Derived: written only by the triggers
--- below (and the backfill at the end).
+-- of sql/api/70_tile_cells.sql.
 create table kaart.initiative_cell (
   cx         integer not null,   -- kaart.cell_x(x, 12)
   cy         integer not null,   -- kaart.cell_y(y, 12)

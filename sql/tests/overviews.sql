@@ -1,4 +1,4 @@
--- Test of the regional overviews (migrations 015-016): api.overview, api.coverage,
+-- Test of the regional overviews (api/60_overview_facts.sql, api/65_overviews.sql): api.overview, api.coverage,
 -- api.overview_geojson, api.region_exists and api.region_contacts against independently written
 -- queries on kaart and ref, the as-of rule, the tables the triggers keep, and the privileges. Runs
 -- in one transaction that is rolled back. Needs the reference data and the demo data
@@ -45,7 +45,7 @@ language sql stable as $$
   where s.sector = 'vo' and s.vmbo
 $$;
 
--- The overview as defined, written without the tables and tallies of 015.
+-- The overview as defined, written without the tables and tallies of api/60_overview_facts.sql.
 create function pg_temp.expected_overview(rtype text, d date) returns jsonb
 language sql stable as $$
   with counted as materialized (

@@ -1,4 +1,4 @@
--- Test of api.initiative_page (migration 019): the page and the count against independent queries
+-- Test of api.initiative_page (api/80_initiative_page.sql): the page and the count against independent queries
 -- on kaart.initiative, keyset paging walking every match once, the estimate beyond the cap, and
 -- that the public role may call it. Runs in one transaction that is rolled back. Needs the demo
 -- data; run it as a superuser.

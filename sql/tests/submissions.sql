@@ -1,4 +1,4 @@
--- Test of the write path (migrations 009-014): submissions, revisions, moderation, erasure, school
+-- Test of the write path (api/50_submissions.sql, api/55_moderation.sql): submissions, revisions, moderation, erasure, school
 -- contacts, API keys, the audit log, retention and the privileges of routekaart_app. Runs in one
 -- transaction that is rolled back, so it leaves the database as it found it. Needs the reference
 -- data (geo/load-reference.sh); demo data may or may not be there.
@@ -697,7 +697,7 @@ end
 $$;
 reset role;
 
--- the deferred checks of 005 hold for everything written above
+-- the deferred checks of api/20_kaart_rules.sql hold for everything written above
 set constraints all immediate;
 select pg_temp.ok('deferred checks at commit time');
 

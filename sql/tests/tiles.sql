@@ -1,4 +1,4 @@
--- Test of the vector tiles and clusters (migrations 017-018): kaart.initiative_cell against a
+-- Test of the vector tiles and clusters (api/70_tile_cells.sql, api/75_tiles.sql): kaart.initiative_cell against a
 -- recomputation after every kind of write, api.tile, api.initiative_clusters against counts from
 -- kaart.initiative, api.collection_extents, the region outlines of kaart.region_tile_geom, and the
 -- privileges. Runs in one transaction that is rolled back. Needs the reference data and the demo
@@ -32,7 +32,7 @@ create function pg_temp.tile_of(p geometry, z integer) returns integer[] languag
 return array[floor((st_x(p) + 180) / 360 * (1 << z))::integer,
              floor((1 - ln(tan(radians(st_y(p))) + 1 / cos(radians(st_y(p)))) / pi()) / 2 * (1 << z))::integer];
 
--- The cells as defined in 017, written out again: published initiatives per zoom-12 cell (2^15
+-- The cells as defined in migrations/102_kaart.sql, written out again: published initiatives per zoom-12 cell (2^15
 -- per side of the Web Mercator square, rows from the north) and route kind, with the sums of
 -- their coordinates rounded to 1/1024 m and of their ids.
 create function pg_temp.expected_cells()
