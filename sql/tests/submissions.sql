@@ -596,9 +596,11 @@ declare
     'api.moderation_withdraw(bigint, text, text)', 'api.school_contact_get(text)', 'api.school_contact_set(text, jsonb, text)',
     'api.school_contact_delete(text, text)', 'api.key_create(text, text, bytea)', 'api.key_lookup(bigint)',
     'api.key_touch(bigint)', 'api.key_revoke(text)', 'api.key_list()',
-    'api.audit_query(text, bigint, text, timestamptz, timestamptz, integer, integer)', 'api.retention_purge(interval)'];
+    'api.audit_query(text, bigint, text, timestamptz, timestamptz, integer, integer)', 'api.retention_purge(interval)',
+    'api.moderation_page(text, integer, integer)'];
   -- and the analysts' contact list of the regional overviews (personal data, so not public)
-  overviews regprocedure[] := array['api.region_exists(text, text)', 'api.region_contacts(text, text)'];
+  overviews regprocedure[] := array['api.region_exists(text, text)', 'api.region_contacts(text, text)',
+                                    'api.region_contacts_json(text, text)'];
   got regprocedure[];
 begin
   select array_agg(p.oid::regprocedure order by p.oid) into got
