@@ -30,7 +30,7 @@ command -v psql >/dev/null || die "psql not found (install postgresql-client)"
 
 t0=$(date +%s%N)
 # From inside the data directory, so the script names each file by its plain relative path.
-# In the same transaction, the region outlines of the vector tiles follow the regions (sql/017).
+# In the same transaction, the region outlines of the vector tiles follow the regions (api.refresh_region_tiles, sql/api/70_tile_cells.sql).
 (cd "$dir" && psql -X -q -At -1 -v ON_ERROR_STOP=1 -v year="$year" -f "$top/geo/load-reference.sql" \
    -c "select format('region tiles: %s outlines', api.refresh_region_tiles())") \
   || die "loading failed; nothing was changed"

@@ -1,31 +1,40 @@
 #!/usr/bin/env bash
-# Apply the numbered migrations sql/NNN_name.sql in order.
+# Bring the database to this checkout: apply the pending migrations sql/migrations/NNN_name.sql in
+# order, then replace the database API with sql/api/*.sql.
 #
-#   sql/migrate.sh            apply every pending migration
-#   sql/migrate.sh --status   list migrations and whether they are applied; change nothing
+#   sql/migrate.sh            migrate
+#   sql/migrate.sh --status   list the migrations (applied, pending, ...) and the api files; change nothing
 #
 # The connection comes from the standard libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER,
 # PGPASSWORD, PGSERVICE, ...). The first migration creates extensions and roles, so the first run
 # needs a superuser (or a role with CREATEROLE where postgis and pgcrypto already exist).
 #
-# Each pending file runs in its own transaction with ON_ERROR_STOP and is recorded in
+# Migrations: each pending file runs in its own transaction with ON_ERROR_STOP and is recorded in
 # public.schema_migrations(version, applied_at, checksum) in that same transaction, so a failed
-# migration leaves nothing behind. Re-running is a no-op. A file whose content changed after it was
-# applied is an error: write a new migration instead of editing an applied one.
+# migration leaves nothing behind. A file whose content changed after it was applied is an error:
+# write a new migration instead of editing an applied one.
+# The api: on every run, in one transaction, the views, functions and triggers that sql/api/ made
+# the last time (public.schema_api) are dropped, sql/api/*.sql run in the order of their names,
+# and what they made is recorded. Changing a function is editing its file and running this again.
+# A database migrated before sql/ was split (001-020, checksums in sql/migrate/legacy-020.sha256)
+# gets the baseline 100-104 recorded as applied, not run (sql/migrate/legacy-020.sql).
+# An advisory lock serialises concurrent runs.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+baseline_last=104   # migrations/100-104 replaced the migrations 001-020 of before the split
 status_only=0
 case "${1:-}" in
   --status) status_only=1 ;;
   "") ;;
-  -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
 command -v psql >/dev/null || { echo "migrate: psql not found (install postgresql-client)" >&2; exit 1; }
 
 psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+die() { echo "migrate: $*" >&2; exit 1; }
 
 if ! psql_ -Atc 'select 1' >/dev/null 2>"${TMPDIR:-/tmp}/rk-migrate.$$"; then
   echo "migrate: cannot connect to the database:" >&2
@@ -34,21 +43,7 @@ if ! psql_ -Atc 'select 1' >/dev/null 2>"${TMPDIR:-/tmp}/rk-migrate.$$"; then
 fi
 rm -f "${TMPDIR:-/tmp}/rk-migrate.$$"
 
-# The bookkeeping table. The lock keeps two concurrent runs from both creating it.
-if [ $status_only = 0 ]; then
-  psql_ >/dev/null <<'SQL'
-set client_min_messages = warning;
-begin;
-select pg_advisory_xact_lock(hashtext('routekaart.migrate'));
-create table if not exists public.schema_migrations (
-  version    text primary key check (version ~ '^[0-9]{3}$'),
-  applied_at timestamptz not null default now(),
-  checksum   text not null check (checksum ~ '^[0-9a-f]{64}$')
-);
-comment on table public.schema_migrations is 'Migrations of sql/ applied to this database (sql/migrate.sh).';
-commit;
-SQL
-fi
+[ $status_only = 1 ] || psql_ -f "$here/migrate/bookkeeping.sql" >/dev/null
 
 declare -A applied=()
 while IFS='|' read -r v c; do
@@ -57,62 +52,120 @@ done < <(if [ "$(psql_ -Atc "select to_regclass('public.schema_migrations') is n
            psql_ -Atc 'select version, checksum from public.schema_migrations order by version'
          fi)
 
+declare -A legacy=() legacy_name=()
+while read -r v sum name; do
+  legacy[$v]=$sum legacy_name[$v]=${name%.sql}
+done < <(grep -v '^#' "$here/migrate/legacy-020.sha256")
+
 shopt -s nullglob
-files=("$here"/[0-9][0-9][0-9]_*.sql)
-[ ${#files[@]} -gt 0 ] || { echo "migrate: no migrations found in $here" >&2; exit 1; }
+files=("$here"/migrations/[0-9][0-9][0-9]_*.sql)
+apis=("$here"/api/[0-9][0-9]_*.sql)
+[ ${#files[@]} -gt 0 ] || die "no migrations found in $here/migrations"
+[ ${#apis[@]} -gt 0 ] || die "no api files found in $here/api"
+for f in "$here"/api/*.sql; do
+  [[ "$(basename "$f")" =~ ^[0-9]{2}_[a-z0-9_]+\.sql$ ]] || die "bad api file name 'api/$(basename "$f")' (want NN_name.sql)"
+done
+
+# The applied migrations: those of before the split must be exactly 001-020 as they were.
+nlegacy=0 nbaseline=0
+for v in "${!applied[@]}"; do
+  if [ -n "${legacy[$v]:-}" ]; then
+    [ "${applied[$v]}" = "${legacy[$v]}" ] \
+      || die "the database has migration $v with checksum ${applied[$v]:0:12}…, not that of ${legacy_name[$v]}.sql before the split (${legacy[$v]:0:12}…)"
+    nlegacy=$((nlegacy + 1))
+  elif [ $((10#$v)) -le $baseline_last ]; then
+    nbaseline=$((nbaseline + 1))
+  fi
+done
+adopt=0
+if [ $nlegacy -gt 0 ]; then
+  [ $nlegacy = ${#legacy[@]} ] \
+    || die "the database has $nlegacy of the ${#legacy[@]} migrations of before the split; migrate it to 020 with a checkout of that time first"
+  [ $nbaseline -gt 0 ] || adopt=1
+fi
 
 declare -A seen=()
-pending=()
+pending=() baseline=()
 for f in "${files[@]}"; do
   base=$(basename "$f" .sql)
   v=${base:0:3}
-  [[ "$base" =~ ^[0-9]{3}_[a-z0-9_]+$ ]] || { echo "migrate: bad migration file name '$base.sql' (want NNN_name.sql)" >&2; exit 1; }
-  [ -z "${seen[$v]:-}" ] || { echo "migrate: two migrations share number $v: ${seen[$v]}.sql and $base.sql" >&2; exit 1; }
+  [[ "$base" =~ ^[0-9]{3}_[a-z0-9_]+$ ]] || die "bad migration file name 'migrations/$base.sql' (want NNN_name.sql)"
+  [ $((10#$v)) -ge 100 ] || die "migrations/$base.sql: numbers below 100 were the migrations of before the split"
+  [ -z "${seen[$v]:-}" ] || die "two migrations share number $v: ${seen[$v]}.sql and $base.sql"
   seen[$v]=$base
   sum=$(sha256sum "$f" | cut -d' ' -f1)
   if [ -n "${applied[$v]:-}" ]; then
-    if [ "${applied[$v]}" != "$sum" ]; then
-      echo "migrate: $base.sql was changed after it was applied (checksum ${applied[$v]:0:12}… in the database, ${sum:0:12}… on disk); add a new migration instead" >&2
-      exit 1
-    fi
+    [ "${applied[$v]}" = "$sum" ] \
+      || die "migrations/$base.sql was changed after it was applied (checksum ${applied[$v]:0:12}… in the database, ${sum:0:12}… on disk); add a new migration instead"
     [ $status_only = 1 ] && echo "applied  $base"
+  elif [ $adopt = 1 ] && [ $((10#$v)) -le $baseline_last ]; then
+    baseline+=("('$v', '$sum')")
+    [ $status_only = 1 ] && echo "adopt    $base (the database is at 020 of before the split: recorded, not run)"
   else
     pending+=("$f")
     [ $status_only = 1 ] && echo "pending  $base"
   fi
 done
 for v in "${!applied[@]}"; do
-  [ -n "${seen[$v]:-}" ] || { echo "migrate: the database has migration $v, which is not in $here (an older checkout?)" >&2; exit 1; }
+  [ -n "${seen[$v]:-}" ] || [ -n "${legacy[$v]:-}" ] \
+    || die "the database has migration $v, which is not in $here/migrations (an older checkout?)"
 done
-[ $status_only = 1 ] && exit 0
-
-if [ ${#pending[@]} -eq 0 ]; then
-  echo "migrate: up to date (${#files[@]} migrations)"
+if [ $status_only = 1 ]; then
+  for v in $(printf '%s\n' "${!legacy[@]}" | sort); do
+    [ -n "${applied[$v]:-}" ] && echo "legacy   ${legacy_name[$v]} (before the split)"
+  done
+  for f in "${apis[@]}"; do echo "api      $(basename "$f" .sql) (replaced on every run)"; done
   exit 0
 fi
 
-# One session, one transaction per file. Under the lock each file checks again whether a
-# concurrent run applied it meanwhile. psql runs from sql/ so that \i gets a plain relative name
-# (checked above to be [0-9a-z_]).
-script=""
+# One session: the adoption, one transaction per pending migration, one for the api. Under the
+# lock each step checks again whether a concurrent run did it meanwhile. psql runs from sql/ so
+# that \i gets plain relative names (checked above to be [0-9a-z_]).
+script="\\i migrate/api-objects.sql
+"
+if [ $adopt = 1 ]; then
+  list=$(IFS=,; echo "${baseline[*]}")
+  script+="
+begin;
+select pg_advisory_xact_lock(hashtext('routekaart.migrate')) \\gset
+create temp table baseline (version text, checksum text) on commit drop;
+insert into baseline values $list;
+\\i migrate/legacy-020.sql
+commit;
+"
+fi
 for f in "${pending[@]}"; do
   base=$(basename "$f" .sql)
   sum=$(sha256sum "$f" | cut -d' ' -f1)
   script+="
 begin;
-select pg_advisory_xact_lock(hashtext('routekaart.migrate')) \gset
-select not exists (select 1 from public.schema_migrations where version = '${base:0:3}') as pending \gset
-\if :pending
-\i $base.sql
+select pg_advisory_xact_lock(hashtext('routekaart.migrate')) \\gset
+select not exists (select 1 from public.schema_migrations where version = '${base:0:3}') as pending \\gset
+\\if :pending
+\\i migrations/$base.sql
 reset role;
 insert into public.schema_migrations (version, checksum) values ('${base:0:3}', '$sum');
-\endif
+\\endif
 commit;
-\echo migrate: $base applied
+\\echo migrate: $base applied
 "
 done
+script+="
+begin;
+select pg_advisory_xact_lock(hashtext('routekaart.migrate')) \\gset
+\\i migrate/api-drop.sql
+"
+for f in "${apis[@]}"; do
+  script+="\\i api/$(basename "$f")
+reset role;
+"
+done
+script+="\\i migrate/api-record.sql
+commit;
+"
 t0=$(date +%s%N)
 (cd "$here" && psql_ <<<"$script") \
-  || { echo "migrate: failed; the failing migration was rolled back, the ones listed above are applied" >&2; exit 1; }
+  || die "failed; the failing step was rolled back, the migrations listed above are applied"
 t1=$(date +%s%N)
-printf 'migrate: %d migration(s) applied in %d ms\n' ${#pending[@]} $(( (t1 - t0) / 1000000 ))
+printf 'migrate: %d migration(s) applied, %d up to date; api: %d files applied; %d ms\n' \
+  ${#pending[@]} $(( ${#files[@]} - ${#pending[@]} )) ${#apis[@]} $(( (t1 - t0) / 1000000 ))

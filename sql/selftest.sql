@@ -3,11 +3,7 @@
 -- transaction that is rolled back, so it leaves nothing behind. Needs the reference data.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/selftest.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
+\ir tests/prologue.psql
 select set_config('routekaart.actor', 'sql/selftest.sql', true) \gset
 
 -- expect(what, statements, sqlstate, constraint): the statements must fail just so.
@@ -198,7 +194,7 @@ begin
   perform count(*) from api.schools;
   perform count(*) from api.regions;
   perform api.codelists_json();
-  perform api.initiative_ids(niveaus => '{2}');
+  perform api.initiative_page(niveaus => '{2}');
   begin
     perform 1 from kaart.contact_person limit 1;
     raise exception 'FAILED: routekaart_web can read kaart.contact_person';

@@ -4,14 +4,13 @@
     tests/no-sql-from-request.py [--root DIR] [-v]   check the checkout (exit 1 naming file:line)
     tests/no-sql-from-request.py --self-test         show that the check finds what it must
 
-The C side (service/*/*.c, service/*/*.h). Every call that sends SQL text to PostgreSQL must get a
-query text that is fixed at compile time. The calls are libpq's PQexec, PQexecParams, PQprepare,
-PQsendQuery, PQsendQueryParams and PQsendPrepare (PQexecPrepared and PQsendQueryPrepared take
-the name of a statement that PQprepare made, not SQL), and every function of ours that hands one
-of its parameters on as the query text of such a call: these wrappers are found, not listed, by
-following parameters until nothing new turns up. Today they are db_exec (db.c), resource_exec,
-resource_query, resource_query_on, resource_send_one (resource.c), submission_apply_patch
-(submissions.c) and run (keys.c). A query text is accepted when it is
+The C side: service/store/, the only folder where libpq may be used (tests/layers.py checks
+that). Every call that sends SQL text to PostgreSQL must get a query text that is fixed at compile
+time. The calls are libpq's PQexec, PQexecParams, PQprepare, PQsendQuery, PQsendQueryParams and
+PQsendPrepare (PQexecPrepared and PQsendQueryPrepared take the name of a statement that PQprepare
+made, not SQL), and every function of the store that hands one of its parameters on as the query
+text of such a call (db_run, db_exec and the like): these wrappers are found, not listed, by
+following parameters until nothing new turns up (-v lists them). A query text is accepted when it is
 
   - a string literal, or adjacent literals and object-like macros that are themselves only
     literals ("select " SCHOOL_PROPERTIES " from ..."),
@@ -26,7 +25,8 @@ function's result) is reported, as is a wrapper used as a value (a function poin
 cannot follow) or called inside a macro. Values reach the database only as $n parameters, which
 PostgreSQL never parses as SQL. tests/ is not scanned: test code is not reachable by a request.
 
-The SQL side: the migrations sql/NNN_name.sql, which sql/migrate.sh installs. (sql/selftest.sql
+The SQL side: what sql/migrate.sh runs: the migrations sql/migrations/NNN_name.sql, the database
+API sql/api/NN_name.sql and its own steps sql/migrate/*.sql. (sql/selftest.sql
 and sql/tests/*.sql are test scripts that tests/run.sh feeds to psql; their pg_temp helpers
 EXECUTE statements that the test itself wrote, and they never reach the service's database
 objects: they are named in the output, not checked.) PL/pgSQL is the one place where SQL text can
@@ -500,7 +500,11 @@ SQL_TOKEN = re.compile(
     re.S | re.X,
 )
 
-MIGRATION = re.compile(r"^[0-9]{3}_[a-z0-9_]+\.sql$")  # what sql/migrate.sh applies
+INSTALLED_SQL = {  # what sql/migrate.sh runs: folder -> file names
+    "sql/migrations": re.compile(r"^[0-9]{3}_[a-z0-9_]+\.sql$"),
+    "sql/api": re.compile(r"^[0-9]{2}_[a-z0-9_]+\.sql$"),
+    "sql/migrate": re.compile(r"^[a-z0-9_-]+\.sql$"),
+}
 REG_TYPES = {"regproc", "regprocedure", "regclass", "regtype", "regnamespace", "regrole", "regoper",
              "regoperator", "regconfig", "regdictionary", "regcollation"}
 QUOTING = {"quote_ident", "quote_literal", "quote_nullable"}
@@ -874,7 +878,7 @@ def check_sql(paths, verbose, out):
 
 def check_tree(root, verbose=False, out=sys.stdout):
     cpaths = []
-    sdir = os.path.join(root, "service")
+    sdir = os.path.join(root, "service", "store")  # the only folder that may use libpq: tests/layers.py
     for d, _, names in sorted(os.walk(sdir)):
         for n in sorted(names):
             if n.endswith((".c", ".h")):
@@ -886,12 +890,12 @@ def check_tree(root, verbose=False, out=sys.stdout):
             if not n.endswith(".sql"):
                 continue
             rel = os.path.relpath(os.path.join(d, n), root)
-            if os.path.dirname(rel) == "sql" and MIGRATION.match(n):
+            if os.path.dirname(rel) in INSTALLED_SQL and INSTALLED_SQL[os.path.dirname(rel)].match(n):
                 spaths.append((rel, open(os.path.join(root, rel), encoding="utf-8").read()))
             else:
                 skipped.append(rel)
     if skipped:
-        print("SQL: %d migrations; not installed, so not checked: %s" % (len(spaths), ", ".join(skipped)), file=out)
+        print("SQL: %d files that migrate.sh runs; not installed, so not checked: %s" % (len(spaths), ", ".join(skipped)), file=out)
     return run_checks(cfiles, spaths, verbose, out)
 
 
@@ -912,7 +916,7 @@ def run_checks(cfiles, spaths, verbose, out):
 
 # --------------------------------------------------------------------------------------------
 # --self-test: samples that must pass, samples that must fail at exactly the lines given, and the
-# same on a copy of this checkout with a bad function added to service/api/schools.c and a bad
+# same on a copy of this checkout with a bad function added to service/store/features.c and a bad
 # PL/pgSQL function added to the last migration.
 
 WRAPPERS_C = r"""
@@ -1042,13 +1046,14 @@ BAD_SQL_LINES = {8, 9, 10, 12, 13, 20}
 
 INJECTED_C = r"""
 
-void schools_by_name(struct request *r);
-void schools_by_name(struct request *r)
+int store_schools_named(struct db_pool *pool, const char *name, struct db_error *err);
+int store_schools_named(struct db_pool *pool, const char *name, struct db_error *err)
 {
 	char sql[512];
-	snprintf(sql, sizeof(sql), "select count(*) from api.schools where name = '%s'", r->target.seg[2]);
-	PGresult *res = resource_query(r, sql, 0, NULL);
+	snprintf(sql, sizeof(sql), "select count(*) from api.schools where name = '%s'", name);
+	PGresult *res = db_run(pool, sql, 0, NULL, DB_READ_RETRY, err);
 	PQclear(res);
+	return res ? 0 : -1;
 }
 """
 INJECTED_SQL = r"""
@@ -1109,19 +1114,20 @@ def self_test(root):
         shutil.copytree(os.path.join(root, "service"), os.path.join(tmp, "service"))
         shutil.copytree(os.path.join(root, "sql"), os.path.join(tmp, "sql"))
         check("a copy of this checkout", set(), tree=tmp)
-        target = os.path.join(tmp, "service", "api", "schools.c")
+        target = os.path.join(tmp, "service", "store", "features.c")
         text = open(target, encoding="utf-8").read()
-        cline = text.count("\n") + INJECTED_C[:INJECTED_C.index("resource_query")].count("\n") + 1
+        cline = text.count("\n") + INJECTED_C[:INJECTED_C.index("db_run(")].count("\n") + 1
         with open(target, "a", encoding="utf-8") as f:
             f.write(INJECTED_C)
-        migrations = sorted(n for n in os.listdir(os.path.join(tmp, "sql")) if MIGRATION.match(n))
+        migrations = ["api/" + n for n in sorted(os.listdir(os.path.join(tmp, "sql", "api")))
+                      if INSTALLED_SQL["sql/api"].match(n)]
         starget = os.path.join(tmp, "sql", migrations[-1])
         text = open(starget, encoding="utf-8").read()
         sline = text.count("\n") + INJECTED_SQL[:INJECTED_SQL.index("execute")].count("\n") + 1
         with open(starget, "a", encoding="utf-8") as f:
             f.write(INJECTED_SQL)
-        check("the copy with an snprintf query in service/api/schools.c and a concatenating EXECUTE in "
-              + migrations[-1], {("service/api/schools.c", cline), ("sql/" + migrations[-1], sline)}, tree=tmp)
+        check("the copy with an snprintf query in service/store/features.c and a concatenating EXECUTE in "
+              + migrations[-1], {("service/store/features.c", cline), ("sql/" + migrations[-1], sline)}, tree=tmp)
     finally:
         shutil.rmtree(tmp)
     print("self-test: %s" % ("ok" if not failures else "%d FAILED" % failures))

@@ -20,10 +20,14 @@ if ! out=$(python3 tests/no-sql-from-request.py --self-test 2>&1); then
   echo "$out"; echo "the check's self-test failed"; status=1
 fi
 if out=$(python3 tests/no-sql-from-request.py 2>&1); then tail -1 <<<"$out"; else echo "$out"; status=1; fi
-echo "== database tests (sql/selftest.sql, sql/tests/*.sql)"
+echo "== database tests (sql/selftest.sql, sql/tests/*.sql, sql/tests/*.sh)"
 passed=0 failed=0
-for f in sql/selftest.sql sql/tests/*.sql; do
-  if out=$(psql -X -q -v ON_ERROR_STOP=1 -f "$f" 2>&1); then
+for f in sql/selftest.sql sql/tests/*.sql sql/tests/*.sh; do
+  case "$f" in
+    *.sql) run=(psql -X -q -v ON_ERROR_STOP=1 -f "$f") ;;
+    *) run=(bash "$f") ;;
+  esac
+  if out=$("${run[@]}" 2>&1); then
     passed=$((passed + $(grep -c 'ok - ' <<<"$out")))
   else
     failed=$((failed + 1)); status=1

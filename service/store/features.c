@@ -97,24 +97,13 @@ static int run_feature(struct db_pool *pool, const char *sql, int n, const char 
 
 /* --- initiatives --- */
 
-/* One round trip. api.initiative_page finds the page through the indexes (keyset after an id,
- * or an offset) and counts the matches, estimating beyond a cap; the features are rendered from
- * the public view for the ids of the page only. */
+/* api.initiative_items finds the page through the indexes (keyset after an id, or an offset),
+ * counts the matches (estimating beyond a cap) and renders the page's features. */
 static const char initiative_page_sql[] =
-	"select p.unknown_regions, p.matched, cardinality(p.ids) as returned,"
-	"       (select coalesce(string_agg(json_build_object("
-	"          'type', 'Feature', 'id', id,"
-	"          'geometry', st_asgeojson(geom, 6)::json,"
-	"          'properties', json_build_object("
-	"            'id', id, 'name', name, 'route_kind', route_kind, 'leerwegen', leerwegen,"
-	"            'profielen', profielen, 'niveaus', niveaus, 'opleidingsdomeinen', opleidingsdomeinen,"
-	"            'crebo', crebo, 'start_year', start_year, 'place', place, 'website', website,"
-	"            'mailbox', mailbox, 'region_codes', region_codes, 'published_at', published_at)"
-	"        )::text, ',' order by id), '') from api.initiatives where id = any (p.ids)) as features,"
-	"       p.estimated, p.more, p.ids[cardinality(p.ids)] as last_id"
-	"  from api.initiative_page($1::float8[], $2::text[], $3::text[], $4::int[], $5::text[],"
-	"                           $6::text[], $7::text[], $8::text[], $9::text, $10::int[],"
-	"                           $11::bigint, $12::int, $13::int) p";
+	"select unknown_regions, matched, returned, features, estimated, more, last_id"
+	"  from api.initiative_items($1::float8[], $2::text[], $3::text[], $4::int[], $5::text[],"
+	"                            $6::text[], $7::text[], $8::text[], $9::text, $10::int[],"
+	"                            $11::bigint, $12::int, $13::int)";
 
 int store_initiative_page(struct db_pool *pool, const struct initiative_filter *f, const struct page_window *w,
 			  struct feature_page *out, struct db_error *err)
@@ -137,18 +126,7 @@ int store_initiative_page(struct db_pool *pool, const struct initiative_filter *
 	return rc;
 }
 
-static const char initiative_feature_sql[] =
-	"select json_build_object("
-	"  'type', 'Feature', 'id', id,"
-	"  'geometry', st_asgeojson(geom, 6)::json,"
-	"  'properties', json_build_object("
-	"    'id', id, 'name', name, 'route_kind', route_kind, 'leerwegen', leerwegen,"
-	"    'profielen', profielen, 'niveaus', niveaus, 'opleidingsdomeinen', opleidingsdomeinen,"
-	"    'crebo', crebo, 'start_year', start_year, 'description', description, 'place', place,"
-	"    'website', website, 'mailbox', mailbox, 'region_codes', region_codes,"
-	"    'parties', parties, 'conditions', conditions, 'regions', regions, 'contacts', contacts,"
-	"    'published_at', published_at, 'updated_at', updated_at))::text as feature"
-	"  from api.initiatives where id = $1::bigint";
+static const char initiative_feature_sql[] = "select feature from api.initiative_item($1::bigint)";
 
 int store_initiative_feature(struct db_pool *pool, const char *id, char **feature, size_t *len,
 			     struct db_error *err)
@@ -158,20 +136,10 @@ int store_initiative_feature(struct db_pool *pool, const char *id, char **featur
 }
 
 static const char clusters_sql[] =
-	"with k as ("
-	"  select * from api.initiative_clusters($1::int, $2::float8[], $3::text[], $4::text[],"
-	"                                        $7::text[], $6::text[], $5::int[], $8::text[],"
-	"                                        $9::text[], $10::text, $11::int[]))"
-	"select (select string_agg(c, ',' order by c) from unnest($3::text[]) c"
-	"         where not exists (select 1 from api.regions r where r.code = c)) as unknown_regions,"
-	"       (select count(*) from k) as clusters, (select coalesce(sum(count), 0) from k) as initiatives,"
-	"       (select coalesce(string_agg(json_build_object("
-	"          'type', 'Feature',"
-	"          'geometry', json_build_object('type', 'Point',"
-	"                                        'coordinates', json_build_array(round(lon::numeric, 6), round(lat::numeric, 6))),"
-	"          'properties', json_strip_nulls(json_build_object("
-	"            'count', count, 'route_kind_counts', route_kind_counts, 'id', id)))::text,"
-	"          ',' order by count desc, lon, lat), '') from k) as features";
+	"select unknown_regions, clusters, initiatives, features"
+	"  from api.initiative_cluster_features($1::int, $2::float8[], $3::text[], $4::text[], $5::int[],"
+	"                                       $6::text[], $7::text[], $8::text[], $9::text[], $10::text,"
+	"                                       $11::int[])";
 
 int store_initiative_clusters(struct db_pool *pool, int zoom, const struct initiative_filter *f,
 			      struct cluster_set *out, struct db_error *err)
@@ -207,32 +175,9 @@ int store_initiative_clusters(struct db_pool *pool, int zoom, const struct initi
 
 /* --- schools --- */
 
-#define SCHOOL_PROPERTIES                                                                          \
-	"'vestigingscode', vestigingscode, 'brin', brin, 'name', name, 'address', address,"       \
-	" 'postcode', postcode, 'plaats', plaats, 'gemeente_code', gemeente_code,"                 \
-	" 'region_codes', region_codes, 'vmbo', vmbo, 'onderwijsstructuur', onderwijsstructuur,"   \
-	" 'leerwegen', leerwegen, 'website', website, 'route_count', route_count"
-
 static const char school_page_sql[] =
-	"with m as ("
-	"  select s.* from api.schools s"
-	"   where ($1::float8[] is null or s.geom && st_makeenvelope($1[1], $1[2], $1[3], $1[4], 4326))"
-	"     and ($2::text[] is null or s.region_codes && $2::text[])"
-	"     and ($3::text[] is null or s.brin = any($3::text[]))"
-	"     and ($4::bool is null or s.vmbo = $4::bool)"
-	"     and ($5::text is null or strpos(lower(s.name || ' ' || s.plaats), lower($5::text)) > 0)"
-	"), page as ("
-	"  select * from m order by vestigingscode limit $6::int offset $7::int"
-	")"
-	"select (select string_agg(c, ',') from unnest($2::text[]) c"
-	"         where not exists (select 1 from api.regions r where r.code = c)) as unknown_regions,"
-	"       (select count(*) from m) as matched,"
-	"       (select count(*) from page) as returned,"
-	"       (select coalesce(string_agg(json_build_object("
-	"          'type', 'Feature', 'id', vestigingscode,"
-	"          'geometry', st_asgeojson(geom, 6)::json,"
-	"          'properties', json_build_object(" SCHOOL_PROPERTIES ")"
-	"        )::text, ',' order by vestigingscode), '') from page) as features";
+	"select unknown_regions, matched, returned, features"
+	"  from api.school_items($1::float8[], $2::text[], $3::text[], $4::boolean, $5::text, $6::int, $7::int)";
 
 int store_school_page(struct db_pool *pool, const struct school_filter *f, const struct page_window *w,
 		      struct feature_page *out, struct db_error *err)
@@ -254,11 +199,7 @@ int store_school_page(struct db_pool *pool, const struct school_filter *f, const
 	return rc;
 }
 
-static const char school_feature_sql[] =
-	"select json_build_object('type', 'Feature', 'id', vestigingscode,"
-	"  'geometry', st_asgeojson(geom, 6)::json,"
-	"  'properties', json_build_object(" SCHOOL_PROPERTIES "))::text as feature"
-	"  from api.schools where vestigingscode = $1::text";
+static const char school_feature_sql[] = "select feature from api.school_item($1::text)";
 
 int store_school_feature(struct db_pool *pool, const char *vestigingscode, char **feature, size_t *len,
 			 struct db_error *err)
@@ -269,27 +210,9 @@ int store_school_feature(struct db_pool *pool, const char *vestigingscode, char 
 
 /* --- regions --- */
 
-/* Snapping to a grid keeps borders that two regions share identical in both, unlike a
- * per-polygon simplification, so a national map shows no slivers or gaps. */
-#define REGION_FEATURE                                                                             \
-	"json_build_object('type', 'Feature', 'id', code,"                                         \
-	"  'geometry', st_asgeojson(case when $2::float8 > 0 then st_snaptogrid(geom, $2::float8)" \
-	"                                else geom end, 6)::json,"                                   \
-	"  'properties', json_build_object('type', type, 'code', code, 'year', year, 'name', name," \
-	"                                  'initiative_count', initiative_count))::text"
-
 static const char region_page_sql[] =
-	"with m as ("
-	"  select * from api.regions g"
-	"   where g.type = $1::text"
-	"     and g.year = (select max(year) from api.regions where type = $1::text)"
-	"     and ($3::float8[] is null or g.geom && st_makeenvelope($3[1], $3[2], $3[3], $3[4], 4326))"
-	"), page as ("
-	"  select * from m order by code limit $4::int offset $5::int"
-	")"
-	"select null::text as unknown_regions, (select count(*) from m) as matched,"
-	"       (select count(*) from page) as returned,"
-	"       (select coalesce(string_agg(" REGION_FEATURE ", ',' order by code), '') from page) as features";
+	"select unknown_regions, matched, returned, features"
+	"  from api.region_items($1::text, $2::float8, $3::float8[], $4::int, $5::int)";
 
 int store_region_page(struct db_pool *pool, const char *type, double simplify, const double *bbox,
 		      const struct page_window *w, struct feature_page *out, struct db_error *err)
@@ -302,17 +225,14 @@ int store_region_page(struct db_pool *pool, const char *type, double simplify, c
 	return run_page(pool, region_page_sql, 5, params, 0, out, err);
 }
 
-static const char region_feature_sql[] =
-	"select " REGION_FEATURE " as feature from api.regions"
-	" where type = $1::text and code = $3::text"
-	" order by year desc limit 1";
+static const char region_feature_sql[] = "select feature from api.region_item($1::text, $2::text, $3::float8)";
 
 int store_region_feature(struct db_pool *pool, const char *type, double simplify, const char *code,
 			 char **feature, size_t *len, struct db_error *err)
 {
 	char simp[32];
 	snprintf(simp, sizeof(simp), "%.9g", simplify);
-	const char *params[3] = {type, simp, code};
+	const char *params[3] = {type, code, simp};
 	return run_feature(pool, region_feature_sql, 3, params, feature, len, err);
 }
 

@@ -14,9 +14,7 @@ static const char listen_sql[] = "listen routekaart_changed";
 
 static const char ping_sql[] = "select 1";
 
-static const char midnight_sql[] =
-	"select extract(epoch from ((date_trunc('day', now() at time zone 'Europe/Amsterdam')"
-	" + interval '1 day') at time zone 'Europe/Amsterdam') - now()) as seconds";
+static const char midnight_sql[] = "select seconds from api.seconds_to_midnight()";
 
 struct db_listener *db_listener_new(const char *conninfo, int connect_timeout_s)
 {

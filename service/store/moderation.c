@@ -13,10 +13,8 @@ int store_moderation_list(struct db_pool *pool, const char *status, long limit, 
 	snprintf(lim, sizeof(lim), "%ld", limit);
 	snprintf(off, sizeof(off), "%ld", offset);
 	const char *params[3] = {status, lim, off};
-	return db_run_text(pool,
-			   "select json_build_object('status', $1::text, 'numberMatched', api.moderation_count($1::text),"
-			   " 'items', api.moderation_queue($1::text, $2::int, $3::int))::text as list",
-			   3, params, DB_ONCE, "list", list, err) < 0 ? -1 : 0;
+	return db_run_text(pool, "select page from api.moderation_page($1::text, $2::int, $3::int)", 3, params,
+			   DB_ONCE, "page", list, err) < 0 ? -1 : 0;
 }
 
 int store_moderation_get(struct db_pool *pool, const char *id, char **doc, struct db_error *err)

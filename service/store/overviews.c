@@ -8,26 +8,17 @@
 #include "lib/banned.h"
 
 static const char overview_sql[] =
-	"select json_build_object('region_type', $1::text,"
-	" 'as_of', coalesce($2::date, (now() at time zone 'Europe/Amsterdam')::date),"
-	" 'regions', api.overview($1::text, $2::date, $3::text))::text as overview";
+	"select document from api.overview_document($1::text, $2::date, $3::text)";
 
-/* one region: the features of the whole collection filtered by id */
-static const char geojson_region_sql[] =
-	"select json_build_object('type', 'FeatureCollection', 'features',"
-	" coalesce(json_agg(f), '[]'))::text as geojson, count(f) as matched"
-	" from json_array_elements(api.overview_geojson($1::text, $2::date, $3::float8)::json"
-	" -> 'features') f where f ->> 'id' = $4::text";
-
-static const char geojson_all_sql[] =
-	"select api.overview_geojson($1::text, $2::date, $3::float8) as geojson, 1 as matched";
+/* all regions (code NULL), or the one region of that code (matched 0 when there is none) */
+static const char geojson_sql[] =
+	"select geojson, matched from api.overview_features($1::text, $2::date, $3::float8, $4::text)";
 
 static const char coverage_sql[] = "select api.coverage($1::text, $2::date)::text as coverage";
 
 static const char region_exists_sql[] = "select api.region_exists($1::text, $2::text) as found";
 
-static const char region_contacts_sql[] =
-	"select coalesce(json_agg(c), '[]')::text as contacts from api.region_contacts($1::text, $2::text) c";
+static const char region_contacts_sql[] = "select contacts from api.region_contacts_json($1::text, $2::text)";
 
 /* A malloc'd copy of column in the first row of res into *text (*len its length when len is not
  * NULL); SQL NULL gives "", as libpq reads it. 0, or -1 with err filled when out of memory. */
@@ -65,7 +56,7 @@ int store_overview(struct db_pool *pool, const char *type, const char *as_of, co
 		   char **json, struct db_error *err)
 {
 	const char *params[3] = {type, as_of, code};
-	return run_text(pool, overview_sql, 3, params, DB_READ_RETRY, "overview", json, err);
+	return run_text(pool, overview_sql, 3, params, DB_READ_RETRY, "document", json, err);
 }
 
 int store_overview_geojson(struct db_pool *pool, const char *type, const char *as_of, double simplify,
@@ -74,8 +65,7 @@ int store_overview_geojson(struct db_pool *pool, const char *type, const char *a
 	char grid[32];
 	snprintf(grid, sizeof(grid), "%.9g", simplify);
 	const char *params[4] = {type, as_of, grid, code};
-	PGresult *res = db_run(pool, code ? geojson_region_sql : geojson_all_sql, code ? 4 : 3, params,
-			       DB_READ_RETRY, err);
+	PGresult *res = db_run(pool, geojson_sql, 4, params, DB_READ_RETRY, err);
 	if (!res)
 		return -1;
 	*found = db_int(res, 0, "matched") != 0;

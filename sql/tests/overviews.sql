@@ -1,24 +1,11 @@
--- Test of the regional overviews (migrations 015-016): api.overview, api.coverage,
+-- Test of the regional overviews (api/60_overview_facts.sql, api/65_overviews.sql): api.overview, api.coverage,
 -- api.overview_geojson, api.region_exists and api.region_contacts against independently written
 -- queries on kaart and ref, the as-of rule, the tables the triggers keep, and the privileges. Runs
 -- in one transaction that is rolled back. Needs the reference data and the demo data
 -- (geo/load-reference.sh, geo/demo.sh); run it as a superuser.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/overviews.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
-
-create function pg_temp.v(name text) returns text language sql stable
-return current_setting('test.' || name);
+\ir prologue.psql
 
 -- The end of a day in the Netherlands: an initiative counts as of that day when it was published
 -- before and not withdrawn by then.
@@ -58,7 +45,7 @@ language sql stable as $$
   where s.sector = 'vo' and s.vmbo
 $$;
 
--- The overview as defined, written without the tables and tallies of 015.
+-- The overview as defined, written without the tables and tallies of api/60_overview_facts.sql.
 create function pg_temp.expected_overview(rtype text, d date) returns jsonb
 language sql stable as $$
   with counted as materialized (

@@ -1,20 +1,10 @@
--- Test of api.initiative_page (migration 019): the page and the count against independent queries
+-- Test of api.initiative_page (api/80_initiative_page.sql): the page and the count against independent queries
 -- on kaart.initiative, keyset paging walking every match once, the estimate beyond the cap, and
 -- that the public role may call it. Runs in one transaction that is rolled back. Needs the demo
 -- data; run it as a superuser.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/paging.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
+\ir prologue.psql
 
 do $$
 declare

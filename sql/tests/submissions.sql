@@ -1,14 +1,10 @@
--- Test of the write path (migrations 009-014): submissions, revisions, moderation, erasure, school
+-- Test of the write path (api/50_submissions.sql, api/55_moderation.sql): submissions, revisions, moderation, erasure, school
 -- contacts, API keys, the audit log, retention and the privileges of routekaart_app. Runs in one
 -- transaction that is rolled back, so it leaves the database as it found it. Needs the reference
 -- data (geo/load-reference.sh); demo data may or may not be there.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/submissions.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
+\ir prologue.psql
 
 -- expect(what, statement, sqlstate, constraint): the statement must fail just so.
 create function pg_temp.expect(what text, statement text, state text, cname text default null)
@@ -31,15 +27,6 @@ begin
   raise notice 'ok - % refused (% %)', what, got_state, coalesce(got_name, '');
 end
 $$;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
-
-create function pg_temp.v(name text) returns text language sql stable
-return current_setting('test.' || name);
 
 -- Fixtures: two vmbo school locations, a vo location without vmbo, an mbo institution of our own.
 select set_config('test.vo1', (select vestigingscode from ref.school_location
@@ -609,9 +596,11 @@ declare
     'api.moderation_withdraw(bigint, text, text)', 'api.school_contact_get(text)', 'api.school_contact_set(text, jsonb, text)',
     'api.school_contact_delete(text, text)', 'api.key_create(text, text, bytea)', 'api.key_lookup(bigint)',
     'api.key_touch(bigint)', 'api.key_revoke(text)', 'api.key_list()',
-    'api.audit_query(text, bigint, text, timestamptz, timestamptz, integer, integer)', 'api.retention_purge(interval)'];
+    'api.audit_query(text, bigint, text, timestamptz, timestamptz, integer, integer)', 'api.retention_purge(interval)',
+    'api.moderation_page(text, integer, integer)'];
   -- and the analysts' contact list of the regional overviews (personal data, so not public)
-  overviews regprocedure[] := array['api.region_exists(text, text)', 'api.region_contacts(text, text)'];
+  overviews regprocedure[] := array['api.region_exists(text, text)', 'api.region_contacts(text, text)',
+                                    'api.region_contacts_json(text, text)'];
   got regprocedure[];
 begin
   select array_agg(p.oid::regprocedure order by p.oid) into got
@@ -710,7 +699,7 @@ end
 $$;
 reset role;
 
--- the deferred checks of 005 hold for everything written above
+-- the deferred checks of api/20_kaart_rules.sql hold for everything written above
 set constraints all immediate;
 select pg_temp.ok('deferred checks at commit time');
 

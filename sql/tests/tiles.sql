@@ -1,24 +1,11 @@
--- Test of the vector tiles and clusters (migrations 017-018): kaart.initiative_cell against a
+-- Test of the vector tiles and clusters (api/70_tile_cells.sql, api/75_tiles.sql): kaart.initiative_cell against a
 -- recomputation after every kind of write, api.tile, api.initiative_clusters against counts from
 -- kaart.initiative, api.collection_extents, the region outlines of kaart.region_tile_geom, and the
 -- privileges. Runs in one transaction that is rolled back. Needs the reference data and the demo
 -- data (geo/load-reference.sh, geo/demo.sh); run it as a superuser.
 --
 --   psql -X -v ON_ERROR_STOP=1 -f sql/tests/tiles.sql      (prints "ok - ..." per check)
-\set ON_ERROR_STOP on
-\set QUIET on
-\o /dev/null
-begin;
-set local client_min_messages = notice;
-
-create function pg_temp.ok(what text) returns void language plpgsql as $$
-begin
-  raise notice 'ok - %', what;
-end
-$$;
-
-create function pg_temp.v(name text) returns text language sql stable
-return current_setting('test.' || name);
+\ir prologue.psql
 
 -- expect(what, statement, sqlstate): the statement must fail just so.
 create function pg_temp.expect(what text, statement text, state text) returns void language plpgsql as $$
@@ -45,7 +32,7 @@ create function pg_temp.tile_of(p geometry, z integer) returns integer[] languag
 return array[floor((st_x(p) + 180) / 360 * (1 << z))::integer,
              floor((1 - ln(tan(radians(st_y(p))) + 1 / cos(radians(st_y(p)))) / pi()) / 2 * (1 << z))::integer];
 
--- The cells as defined in 017, written out again: published initiatives per zoom-12 cell (2^15
+-- The cells as defined in migrations/102_kaart.sql, written out again: published initiatives per zoom-12 cell (2^15
 -- per side of the Web Mercator square, rows from the north) and route kind, with the sums of
 -- their coordinates rounded to 1/1024 m and of their ids.
 create function pg_temp.expected_cells()
@@ -405,7 +392,7 @@ do $$
 declare
   f text;
 begin
-  foreach f in array '{"api.tile(text,integer,integer,integer)","api.initiative_clusters(integer,double precision[],text[],text[],text[],text[],integer[],text[],text[],text,integer[])","api.collection_extents()"}'::text[] loop
+  foreach f in array '{"api.tile(text,integer,integer,integer)","api.initiative_clusters(integer,double precision[],text[],text[],integer[],text[],text[],text[],text[],text,integer[])","api.collection_extents()"}'::text[] loop
     assert (select p.prosecdef and p.proowner = 'routekaart_owner'::regrole
                    and exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%')
             from pg_proc p where p.oid = f::regprocedure), format('%s is not a security definer of routekaart_owner with a fixed search_path', f);

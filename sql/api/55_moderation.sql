@@ -1,7 +1,7 @@
 -- Moderation by the programme team, the Sterk beroepsonderwijs-contactpersoon per school location,
 -- API keys, the audit log and the retention of personal data. The service authenticates the API
 -- key and checks its role before it calls these; the actor it passes ('key:Jan (moderator)') is
--- what audit.log records. Same conventions as 012 (security definer, fixed search_path, one call
+-- what audit.log records. Same conventions as api/50_submissions.sql (security definer, fixed search_path, one call
 -- one transaction, deferred checks run before returning).
 set local role routekaart_owner;
 
@@ -444,3 +444,23 @@ $$;
 
 comment on function api.retention_purge(interval) is
   'Erase contact persons of initiatives rejected or withdrawn longer ago than the interval; returns how many';
+
+-- Privileges -----------------------------------------------------------------------------------
+grant execute on function
+  api.moderation_queue(text, integer, integer),
+  api.moderation_count(text),
+  api.moderation_approve(bigint, text),
+  api.moderation_reject(bigint, text, text),
+  api.moderation_edit(bigint, jsonb, text),
+  api.moderation_withdraw(bigint, text, text),
+  api.school_contact_get(text),
+  api.school_contact_set(text, jsonb, text),
+  api.school_contact_delete(text, text),
+  api.key_create(text, text, bytea),
+  api.key_lookup(bigint),
+  api.key_touch(bigint),
+  api.key_revoke(text),
+  api.key_list(),
+  api.audit_query(text, bigint, text, timestamptz, timestamptz, integer, integer),
+  api.retention_purge(interval)
+to routekaart_app;

@@ -1,65 +1,7 @@
--- What the vector tiles and the clusters (018) read, kept ready: the published initiatives counted
--- per cell of a fine grid in Web Mercator, and the region outlines simplified per band of zooms.
---
--- The grid. EPSG:3857 spans ±W = ±20037508.342789244 m in x and y. A tile of zoom z (XYZ scheme,
--- y from the north, as ST_TileEnvelope) is divided into 8 × 8 cells, so the cell grid of zoom z
--- has 2^(z+3) cells per side; cell (cx, cy) of zoom z holds the points with
---   cx = floor((x + W) / (2W / 2^(z+3))),  cy = floor((W - y) / (2W / 2^(z+3)))
--- (kaart.cell_x, kaart.cell_y). The cells nest: the cell of zoom z is the zoom-12 cell shifted
--- right by 12 - z bits, and tile (x, y) of zoom z holds the zoom-12 cells with cx >> (12 - z)
--- between 8x and 8x + 7. kaart.initiative_cell keeps the zoom-12 grid (2^15 cells per side,
--- about 1.2 km), so a cluster of any zoom up to 12 is a sum over a range of its primary key.
---
--- Coordinates are summed exactly: a point's Mercator coordinates are rounded to 1/1024 m
--- (kaart.mercator_q), so every sum is a multiple of 2^-10 that float8 holds exactly while it stays
--- below 2^43 (8.8e12 m: 400,000 initiatives in one cell at the far edge of the world, over a
--- million in the Netherlands). Adding and removing points in any order then gives the same sums
--- as counting from scratch, and a cell whose points left has sums of exactly 0.
+-- What the vector tiles and the clusters (api/75_tiles.sql) read, kept ready: kaart.initiative_cell
+-- by statement triggers on kaart.initiative, kaart.region_tile_geom by api.refresh_region_tiles().
+-- The grid and the tables are explained in migrations/102_kaart.sql.
 set local role routekaart_owner;
-
--- A coordinate in metres, rounded to 1/1024 m (exact: multiplying and dividing by powers of two).
-create function kaart.mercator_q(v float8) returns float8
-language sql immutable parallel safe
-return round(v * 1024) / 1024;
-
--- The column and row (from the north) of the cell of zoom z (8 × 8 per tile) that holds the
--- EPSG:3857 coordinate; points on the far edge of the world belong to the last cell.
-create function kaart.cell_x(x float8, z integer) returns integer
-language sql immutable parallel safe
-return least(greatest(floor((x + 20037508.342789244::float8)
-                            / (2 * 20037508.342789244::float8 / (1::bigint << (z + 3))::float8)), 0),
-             (1::bigint << (z + 3)) - 1)::integer;
-
-create function kaart.cell_y(y float8, z integer) returns integer
-language sql immutable parallel safe
-return least(greatest(floor((20037508.342789244::float8 - y)
-                            / (2 * 20037508.342789244::float8 / (1::bigint << (z + 3))::float8)), 0),
-             (1::bigint << (z + 3)) - 1)::integer;
-
--- Published initiatives per zoom-12 cell and route kind. Derived: written only by the triggers
--- below (and the backfill at the end).
-create table kaart.initiative_cell (
-  cx         integer not null,   -- kaart.cell_x(x, 12)
-  cy         integer not null,   -- kaart.cell_y(y, 12)
-  route_kind text not null,
-  n          integer not null,   -- published initiatives (no row when 0)
-  sx         float8 not null,    -- sum of their x (EPSG:3857, kaart.mercator_q)
-  sy         float8 not null,    -- sum of their y
-  sid        bigint not null,    -- sum of their ids: the id when n = 1
-  primary key (cx, cy, route_kind)
-);
-
-comment on table kaart.initiative_cell is
-  'Derived, for tiles and clusters: published initiatives per zoom-12 Web Mercator cell (8 x 8 per tile) and route kind (maintained by triggers)';
-
--- The zoom-12 cell of a point (EPSG:4326), for the index below.
-create function kaart.geom_cell_x(geom geometry) returns integer
-language sql immutable parallel safe
-return kaart.cell_x(kaart.mercator_q(st_x(st_transform(geom, 3857))), 12);
-
-create function kaart.geom_cell_y(geom geometry) returns integer
-language sql immutable parallel safe
-return kaart.cell_y(kaart.mercator_q(st_y(st_transform(geom, 3857))), 12);
 
 -- A point's zoom-12 cell and rounded EPSG:3857 coordinates (as kaart.geom_cell_x/y, with one
 -- transformation).
@@ -70,13 +12,6 @@ language sql immutable parallel safe as $$
   from (select kaart.mercator_q(st_x(m.g)) as x, kaart.mercator_q(st_y(m.g)) as y
         from (select st_transform(geom, 3857) as g) m) q
 $$;
-
--- The published initiatives by zoom-12 cell, with what a tile of them shows: a tile from zoom 13
--- on is a few ranges of this index, read without touching the table (an index-only scan, once
--- VACUUM has marked the pages all-visible). The table's own rows are wide (about 1.8 kB) and
--- the points of one place lie scattered over it, so reading them costs a page per initiative.
-create index initiative_published_cell on kaart.initiative (kaart.geom_cell_x(geom), kaart.geom_cell_y(geom))
-  include (id, route_kind, name, geom) where status = 'published';
 
 -- Add changes (one row per cell and route kind: the change of n, sx, sy, sid) to the cells, in
 -- key order so that concurrent writers lock cells in the same order; cells left without
@@ -159,14 +94,6 @@ create trigger initiative_cell_delete after delete on kaart.initiative
 create trigger initiative_cell_truncate after truncate on kaart.initiative
   for each statement execute function kaart.initiative_cell_changed();
 
--- The cells of the initiatives that exist already.
-insert into kaart.initiative_cell (cx, cy, route_kind, n, sx, sy, sid)
-select p.cx, p.cy, i.route_kind, count(*), sum(p.x), sum(p.y), sum(i.id)
-from kaart.initiative i cross join lateral kaart.initiative_cell_point(i.geom) p
-where i.status = 'published'
-group by 1, 2, 3;
-analyze kaart.initiative_cell;
-
 -- Region outlines for the tiles ------------------------------------------------------------------
 --
 -- Per band of zooms, each region's outline in EPSG:3857 snapped to a grid of about one screen
@@ -186,20 +113,6 @@ $$;
 create function kaart.region_tile_band(z integer) returns smallint
 language sql immutable parallel safe
 return case when z <= 5 then 0 when z <= 8 then 1 when z <= 11 then 2 else 3 end::smallint;
-
-create table kaart.region_tile_geom (
-  type text not null,
-  code text not null,
-  year smallint not null,
-  band smallint not null check (band between 0 and 3),
-  geom geometry(MultiPolygon, 3857) not null check (not st_isempty(geom)),
-  primary key (type, year, band, code),
-  foreign key (type, code, year) references ref.region on delete cascade
-);
-create index region_tile_geom_geom on kaart.region_tile_geom using gist (geom);
-
-comment on table kaart.region_tile_geom is
-  'Derived, for the region tiles: CBS region outlines in EPSG:3857 per zoom band (kaart.region_tile_bands), filled by api.refresh_region_tiles()';
 
 -- Recompute kaart.region_tile_geom from ref.region (every loaded year). Writes only what changed,
 -- so running it again changes nothing; returns the number of outlines (all bands). For the owner:
@@ -241,36 +154,8 @@ $$;
 comment on function api.refresh_region_tiles() is
   'Recompute the simplified region outlines of the tiles (kaart.region_tile_geom) from ref.region; owner only';
 
-do $$
-begin
-  perform api.refresh_region_tiles();
-end
-$$;
-
-revoke all on table kaart.initiative_cell, kaart.region_tile_geom from public;
 revoke all on function
-  kaart.mercator_q(float8), kaart.cell_x(float8, integer), kaart.cell_y(float8, integer),
-  kaart.geom_cell_x(geometry), kaart.geom_cell_y(geometry), kaart.initiative_cell_point(geometry),
+  kaart.initiative_cell_point(geometry),
   kaart.initiative_cell_add(kaart.initiative_cell[]), kaart.initiative_cell_changed(),
   kaart.region_tile_bands(), kaart.region_tile_band(integer), api.refresh_region_tiles()
 from public;
-
-do $$
-begin
-  -- the cells nest, also at the edges of the world
-  assert (select bool_and(kaart.cell_x(v, 12) >> (12 - z) = kaart.cell_x(v, z)
-                          and kaart.cell_y(v, 12) >> (12 - z) = kaart.cell_y(v, z))
-          from generate_series(0, 12) z,
-               unnest(array[-20037508.342789244, -1e-9, 0, 1e-9, 123456.789, 568432.5, 6803219.25,
-                            20037508.342789244]::float8[]) v);
-  -- a cell of zoom z lies inside the tile ST_TileEnvelope gives for it
-  assert (select bool_and(kaart.cell_x(st_xmin(e) + 1e-3, z) = 8 * tx and kaart.cell_x(st_xmax(e) - 1e-3, z) = 8 * tx + 7
-                          and kaart.cell_y(st_ymax(e) - 1e-3, z) = 8 * ty and kaart.cell_y(st_ymin(e) + 1e-3, z) = 8 * ty + 7)
-          from (values (0, 0, 0), (5, 16, 10), (12, 2106, 1347), (12, 4095, 0)) t(z, tx, ty),
-               lateral (select st_tileenvelope(t.z, t.tx, t.ty) as e) x);
-  assert (select count(*) from kaart.initiative_cell)
-         = (select count(*) from (select distinct p.cx, p.cy, i.route_kind
-                                  from kaart.initiative i cross join lateral kaart.initiative_cell_point(i.geom) p
-                                  where i.status = 'published') x);
-end
-$$;

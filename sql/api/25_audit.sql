@@ -4,23 +4,12 @@
 -- and otherwise the database user.
 set local role routekaart_owner;
 
-create table audit.log (
-  id        bigint generated always as identity primary key,
-  at        timestamptz not null default now(),
-  txid      xid8 not null default pg_current_xact_id(),   -- groups the rows of one change
-  actor     text not null,
-  action    text not null check (action in ('insert', 'update', 'delete')),
-  entity    text not null,          -- table name in kaart
-  entity_id bigint,                 -- NULL for a bulk summary row (see below)
-  before    jsonb,
-  after     jsonb
-);
-create index log_entity on audit.log (entity, entity_id);
-create index log_at on audit.log using brin (at);
-
-comment on table audit.log is 'Every change to kaart.initiative, party, contact_person and organisation';
-
--- Statement-level triggers with transition tables, so a bulk write is logged set-based.
+-- Statement-level triggers with transition tables, so a bulk write is logged set-based. One
+-- function for every audited table; its trigger arguments say what a table keeps out of the log:
+--   hidden  columns never logged (default {search,edit_token_hash}: derived, or a secret even when
+--           hashed); kaart.api_key: {secret_hash}
+--   quiet   columns whose change alone is no change worth a row (default: hidden); kaart.api_key:
+--           {secret_hash,last_used_at}, which the service touches at most once a minute
 -- Bulk loaders run by the schema owner may set routekaart.audit = 'summary' (transaction-local)
 -- to log one row per statement with the row count instead: the owner could drop these triggers
 -- anyway, and no other role can use the setting.
@@ -29,7 +18,8 @@ language plpgsql as $$
 declare
   who text := coalesce(nullif(current_setting('routekaart.actor', true), ''), session_user);
   act text := lower(tg_op);
-  hidden text[] := '{search,edit_token_hash}';   -- derived, or a secret even when hashed
+  hidden text[] := case when tg_nargs > 0 then tg_argv[0]::text[] else '{search,edit_token_hash}' end;
+  quiet text[] := case when tg_nargs > 1 then tg_argv[1]::text[] else hidden end;
   nrows bigint;
 begin
   if current_setting('routekaart.audit', true) = 'summary'
@@ -53,7 +43,7 @@ begin
     insert into audit.log (actor, action, entity, entity_id, before, after)
     select who, act, tg_table_name, n.id, to_jsonb(o) - hidden, to_jsonb(n) - hidden
     from new_rows n join old_rows o on o.id = n.id
-    where to_jsonb(o) - hidden is distinct from to_jsonb(n) - hidden;
+    where to_jsonb(o) - quiet is distinct from to_jsonb(n) - quiet;
   else
     insert into audit.log (actor, action, entity, entity_id, before)
     select who, act, tg_table_name, o.id, to_jsonb(o) - hidden from old_rows o;
@@ -65,17 +55,20 @@ $$;
 do $$
 declare
   t text;
+  args text;
 begin
-  foreach t in array array['initiative', 'party', 'contact_person', 'organisation'] loop
+  foreach t in array array['initiative', 'party', 'contact_person', 'organisation', 'revision', 'school_contact',
+                           'api_key'] loop
+    args := case t when 'api_key' then '''{secret_hash}'', ''{secret_hash,last_used_at}''' else '' end;
     execute format('create trigger audit_insert after insert on kaart.%I
                     referencing new table as new_rows
-                    for each statement execute function audit.log_change()', t);
+                    for each statement execute function audit.log_change(%s)', t, args);
     execute format('create trigger audit_update after update on kaart.%I
                     referencing old table as old_rows new table as new_rows
-                    for each statement execute function audit.log_change()', t);
+                    for each statement execute function audit.log_change(%s)', t, args);
     execute format('create trigger audit_delete after delete on kaart.%I
                     referencing old table as old_rows
-                    for each statement execute function audit.log_change()', t);
+                    for each statement execute function audit.log_change(%s)', t, args);
   end loop;
 end
 $$;

@@ -1,5 +1,5 @@
 -- Regional overviews for the ministry: per region what exists and what is missing, as of the end
--- of a day. Read from the tables of 015 (kaart.overview_initiative, overview_route,
+-- of a day. Read from the tables of api/60_overview_facts.sql (kaart.overview_initiative, overview_route,
 -- overview_presence), the school locations, school contacts and the regions of the current
 -- division year.
 --
@@ -343,7 +343,7 @@ grant execute on function
   api.region_contacts(text, text)
 to routekaart_app;
 
--- The JSON of the coverage cells names the fields of the tallies (015) in their order.
+-- The JSON of the coverage cells names the fields of the tallies (api/60_overview_facts.sql) in their order.
 do $$
 begin
   assert (select bool_and(

@@ -3,9 +3,9 @@
 -- and how many match in all, exactly while that is cheap and estimated when it is not.
 set local role routekaart_owner;
 
--- Every filter is NULL (not used) or a value; within an array filter any value matches. The query
--- is put together from the fixed fragments below, one per filter that is used, so that each uses
--- its index; the values only ever travel as parameters.
+-- The filters are those of kaart.matching_initiatives (api/45_matching.sql), in its order. The
+-- queries are static and planned with the values (force_custom_plan), so that only the filters
+-- given take part and each uses its index; the values only ever travel as parameters.
 --
 --   unknown_regions  the given region codes that name no region (comma-separated), else NULL
 --   matched          how many initiatives match; exact up to count_cap, beyond that exact only
@@ -36,9 +36,9 @@ create function api.initiative_page(
 )
 language plpgsql volatile security definer  -- volatile: EXPLAIN is not allowed otherwise
 set search_path = pg_catalog, public, pg_temp
+set plan_cache_mode = force_custom_plan
 as $$
 declare
-  cond text := 'i.status = ''published''';
   plan json;
 begin
   if lim is null or lim < 1 or lim > 10000 or skip is null or skip < 0 or count_cap is null or count_cap < 0 then
@@ -49,34 +49,21 @@ begin
     from unnest(region_codes) c
    where not exists (select 1 from ref.region r where r.code = c);
 
-  if bbox is not null then
-    cond := cond || ' and i.geom && st_makeenvelope($1[1], $1[2], $1[3], $1[4], 4326)';
-  end if;
-  if region_codes is not null then cond := cond || ' and i.region_codes && $2'; end if;
-  if route_kinds is not null then cond := cond || ' and i.route_kind = any ($3)'; end if;
-  if niveaus is not null then cond := cond || ' and i.niveaus && $4'; end if;
-  if profielen is not null then cond := cond || ' and i.profielen && $5'; end if;
-  if leerwegen is not null then cond := cond || ' and i.leerwegen && $6'; end if;
-  if opleidingsdomeinen is not null then cond := cond || ' and i.opleidingsdomeinen && $7'; end if;
-  if brins is not null then cond := cond || ' and i.brins && $8'; end if;
-  if q is not null then cond := cond || ' and i.search @@ websearch_to_tsquery(''dutch'', $9)'; end if;
-  if start_years is not null then cond := cond || ' and i.start_year = any ($10)'; end if;
-
   -- the page: one more than asked tells whether another follows
-  execute 'select array(select i.id from kaart.initiative i where ' || cond
-          || ' and ($11::bigint is null or i.id > $11) order by i.id limit $12 offset $13)'
-    into ids
-    using bbox, region_codes, route_kinds, niveaus, profielen, leerwegen, opleidingsdomeinen,
-          brins, q, start_years, after, lim + 1, skip;
+  ids := array(select m.id
+               from kaart.matching_initiatives(bbox, region_codes, route_kinds, niveaus, profielen, leerwegen,
+                                               opleidingsdomeinen, brins, q, start_years) m
+               where (initiative_page.after is null or m.id > initiative_page.after)
+               order by m.id limit lim + 1 offset skip);
   more := cardinality(ids) > lim;
   if more then
     ids := ids[1:lim];
   end if;
 
-  execute 'select count(*) from (select 1 from kaart.initiative i where ' || cond || ' limit $11) t'
-    into matched
-    using bbox, region_codes, route_kinds, niveaus, profielen, leerwegen, opleidingsdomeinen,
-          brins, q, start_years, count_cap + 1;
+  select count(*) into matched
+  from (select 1 from kaart.matching_initiatives(bbox, region_codes, route_kinds, niveaus, profielen, leerwegen,
+                                                 opleidingsdomeinen, brins, q, start_years)
+        limit count_cap + 1) t;
   estimated := false;
   if matched > count_cap then
     if bbox is null and region_codes is null and niveaus is null and profielen is null
@@ -84,9 +71,10 @@ begin
        and start_years is null then
       select coalesce(sum(c.n), 0) into matched
         from kaart.initiative_cell c
-       where route_kinds is null or c.route_kind = any (route_kinds);
+       where initiative_page.route_kinds is null or c.route_kind = any (initiative_page.route_kinds);
     else
-      execute 'explain (format json) select 1 from kaart.initiative i where ' || cond
+      -- (EXPLAIN cannot be a static statement; its text is a constant, the values go by USING)
+      execute 'explain (format json) select 1 from kaart.matching_initiatives($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)'
         into plan
         using bbox, region_codes, route_kinds, niveaus, profielen, leerwegen, opleidingsdomeinen,
               brins, q, start_years;

@@ -1,6 +1,7 @@
 -- The submission document and the tables: reading a document into an initiative with its parties
 -- and contact persons, writing an initiative back as a document, comparing two documents, and
--- erasing a person (AVG). Internal to the api functions of 012 and 013; nobody else may call them.
+-- erasing a person (AVG). Internal to the api functions of api/50_submissions.sql and
+-- api/55_moderation.sql; nobody else may call them.
 --
 -- The document (the service has checked its shape; absent optional fields may be missing or null):
 --   {"name", "route_kind", "leerwegen": [..], "profielen": [..], "niveaus": [..], "opleidingsdomeinen": [..],
@@ -11,7 +12,7 @@
 --    "parties": [{"role": "vo", "vestigingscode"} | {"role": "mbo", "brin"} | {"role": "mbo", "vestigingscode"}
 --               | {"role": "bedrijf", "kvk", "name", "plaats"} | {"role": "overig", "name", "plaats"}],
 --    "contacts": [{"id"?, "name", "function", "email", "phone", "sbo_contact", "public_consent"}]}
--- Values the service should have refused are left to the constraints of 004/005, which raise with
+-- Values the service should have refused are left to the constraints and triggers of kaart, which raise with
 -- the constraint's name (23514 check, 23503 foreign key, 23502 not null).
 set local role routekaart_owner;
 
@@ -330,7 +331,7 @@ begin
 end
 $$;
 
--- A published initiative needs a vo and an mbo party. 005 checks it at commit; this raises the
+-- A published initiative needs a vo and an mbo party. api/20_kaart_rules.sql checks it at commit; this raises the
 -- same error at once, inside the call that caused it.
 create function kaart.require_parties(initiative bigint) returns void
 language plpgsql as $$

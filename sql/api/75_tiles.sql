@@ -1,5 +1,5 @@
 -- Vector tiles, clusters and extents for the map: api.tile, api.initiative_clusters,
--- api.collection_extents. They read what 017 keeps ready (kaart.initiative_cell,
+-- api.collection_extents. They read what api/70_tile_cells.sql keeps ready (kaart.initiative_cell,
 -- kaart.region_tile_geom) and, at high zooms or with filters, the initiatives through their indexes.
 set local role routekaart_owner;
 
@@ -91,9 +91,8 @@ begin
       select coalesce(st_asmvt(t, 'initiatives', 4096, 'geom'), '')
       from (select i.id, i.name, i.route_kind,
                    st_asmvtgeom(st_transform(i.geom, 3857), env, 4096, 64, true) as geom
-            from kaart.initiative i
-            where i.status = 'published'
-              and kaart.geom_cell_x(i.geom) = any (columns)
+            from kaart.matching_initiatives() i
+            where kaart.geom_cell_x(i.geom) = any (columns)
               and kaart.geom_cell_y(i.geom) between row0 and row1
               and st_x(i.geom) between st_xmin(area) and st_xmax(area)
               and st_y(i.geom) between st_ymin(area) and st_ymax(area)) t);
@@ -124,7 +123,7 @@ comment on function api.tile(text, integer, integer, integer) is
   'Mapbox Vector Tile z/x/y (XYZ) of a collection: initiatives (clusters up to zoom 12), regions-<type>; NULL for an unknown collection';
 
 -- Clusters of the published initiatives matching every given filter (NULL = no filter; within an
--- array any value matches; the same filters as api.initiative_ids, plus start_years), one per cell
+-- array any value matches; those of kaart.matching_initiatives but for the bbox), one per cell
 -- of the zoom's grid (8 × 8 per tile, as the tiles), largest first: the mean position of its
 -- initiatives in EPSG:4326, their number, their number per route kind (every kind, zeros
 -- included) and, for a cluster of one, its id. bbox (lon/lat xmin, ymin, xmax, ymax) selects the
@@ -138,9 +137,9 @@ create function api.initiative_clusters(
   bbox               float8[]  default null,
   region_codes       text[]    default null,
   route_kinds        text[]    default null,
-  leerwegen          text[]    default null,
-  profielen          text[]    default null,
   niveaus            integer[] default null,
+  profielen          text[]    default null,
+  leerwegen          text[]    default null,
   opleidingsdomeinen text[]    default null,
   brins              text[]    default null,
   q                  text      default null,
@@ -220,21 +219,15 @@ begin
     cells := array(
       select row(m.gx, m.gy, m.route_kind, count(*)::integer, sum(m.x), sum(m.y), sum(m.id)::bigint)::kaart.initiative_cell
       from (select kaart.cell_x(p.x, z) as gx, kaart.cell_y(p.y, z) as gy, i.route_kind, p.x, p.y, i.id
-            from kaart.initiative i
+            from kaart.matching_initiatives(null, initiative_clusters.region_codes, initiative_clusters.route_kinds,
+                                            initiative_clusters.niveaus, initiative_clusters.profielen,
+                                            initiative_clusters.leerwegen, initiative_clusters.opleidingsdomeinen,
+                                            initiative_clusters.brins, initiative_clusters.q,
+                                            initiative_clusters.start_years) i
             cross join lateral kaart.initiative_cell_point(i.geom) p
-            where i.status = 'published'
-              and (initiative_clusters.bbox is null
-                   or (kaart.geom_cell_x(i.geom) = any (columns) and kaart.geom_cell_y(i.geom) between fy0 and fy1))
-              and (initiative_clusters.region_codes is null or i.region_codes && initiative_clusters.region_codes)
-              and (initiative_clusters.route_kinds is null or i.route_kind = any (initiative_clusters.route_kinds))
-              and (initiative_clusters.leerwegen is null or i.leerwegen && initiative_clusters.leerwegen)
-              and (initiative_clusters.profielen is null or i.profielen && initiative_clusters.profielen)
-              and (initiative_clusters.niveaus is null or i.niveaus && initiative_clusters.niveaus)
-              and (initiative_clusters.opleidingsdomeinen is null
-                   or i.opleidingsdomeinen && initiative_clusters.opleidingsdomeinen)
-              and (initiative_clusters.brins is null or i.brins && initiative_clusters.brins)
-              and (initiative_clusters.q is null or i.search @@ websearch_to_tsquery('dutch', initiative_clusters.q))
-              and (initiative_clusters.start_years is null or i.start_year = any (initiative_clusters.start_years))) m
+            -- the bbox selects the cells it touches, not the points inside it
+            where initiative_clusters.bbox is null
+               or (kaart.geom_cell_x(i.geom) = any (columns) and kaart.geom_cell_y(i.geom) between fy0 and fy1)) m
       where m.gx between gx0 and gx1 and m.gy between gy0 and gy1
       group by m.gx, m.gy, m.route_kind);
   end if;
@@ -258,7 +251,7 @@ begin
 end
 $$;
 
-comment on function api.initiative_clusters(integer, float8[], text[], text[], text[], text[], integer[], text[], text[], text, integer[]) is
+comment on function api.initiative_clusters(integer, float8[], text[], text[], integer[], text[], text[], text[], text[], text, integer[]) is
   'Clusters of the published initiatives matching the filters, per cell of the zoom''s grid (8 x 8 per tile), largest first';
 
 -- The extent (EPSG:4326) of each collection: initiatives, schools and regions-TYPE for every
@@ -303,13 +296,13 @@ comment on function api.collection_extents() is
 -- Privileges ----------------------------------------------------------------------------------
 revoke all on function
   api.tile(text, integer, integer, integer),
-  api.initiative_clusters(integer, float8[], text[], text[], text[], text[], integer[], text[], text[], text, integer[]),
+  api.initiative_clusters(integer, float8[], text[], text[], integer[], text[], text[], text[], text[], text, integer[]),
   api.collection_extents()
 from public;
 
 grant execute on function
   api.tile(text, integer, integer, integer),
-  api.initiative_clusters(integer, float8[], text[], text[], text[], text[], integer[], text[], text[], text, integer[]),
+  api.initiative_clusters(integer, float8[], text[], text[], integer[], text[], text[], text[], text[], text, integer[]),
   api.collection_extents()
 to routekaart_web;
 

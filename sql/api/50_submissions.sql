@@ -3,12 +3,12 @@
 -- Every api function here is a security definer owned by routekaart_owner with a fixed search_path,
 -- does all its writes in the one statement that calls it (so one call is one transaction), runs
 -- the checks deferred to commit before it returns (kaart.check_deferred), and names who acts in
--- the audit trail (routekaart.actor). routekaart_app may execute them (014).
+-- the audit trail (routekaart.actor). routekaart_app may execute them (granted at the end).
 -- The service checks the edit token itself: it reads the stored hash with api.submission_get and
 -- compares in constant time before it calls update, withdraw or contact erasure.
 set local role routekaart_owner;
 
--- Run the checks that 005 defers to commit (a published initiative has a vo and an mbo party)
+-- Run the checks that api/20_kaart_rules.sql defers to commit (a published initiative has a vo and an mbo party)
 -- now, while the calling function still has its owner's rights: at commit the service's role,
 -- which may not read kaart, would be running them. Afterwards they are deferred again. Every
 -- write function ends with this; one call is one transaction, so nothing is checked less.
@@ -347,3 +347,14 @@ $$;
 
 comment on function api.submission_contact_erase(bigint, bigint, text) is
   'AVG erasure of a contact person of the given initiative by its submitter';
+
+-- Privileges -----------------------------------------------------------------------------------
+grant execute on function
+  api.submission_problems(jsonb),
+  api.submission_create(jsonb, bytea, text, bytea, bytea, bytea),
+  api.submission_get(bigint),
+  api.submission_update(bigint, jsonb, text),
+  api.submission_withdraw(bigint, text),
+  api.contact_erase(bigint, text),
+  api.submission_contact_erase(bigint, bigint, text)
+to routekaart_app;

@@ -7,38 +7,6 @@
 -- initiatives within minutes.
 set local role routekaart_owner;
 
--- The current CBS division year; without one no initiative can be placed.
-create function ref.current_year() returns smallint
-language plpgsql stable as $$
-declare
-  y smallint;
-begin
-  select year into y from ref.division where is_current;
-  if y is null then
-    raise exception 'no current region division is loaded'
-      using errcode = 'object_not_in_prerequisite_state',
-            hint = 'Load the reference data with geo/load-reference.sh.';
-  end if;
-  return y;
-end
-$$;
-
--- The gemeente of a point: the polygon it lies in, or the nearest one within 2 km, because the
--- generalised CBS borders (about 100 m) miss points on the coast and along borders. NULL means the
--- point is not in the Netherlands. Distances are on the spheroid, in metres.
-create function ref.gemeente_at(p geometry, yr smallint) returns text
-language sql stable
-return (select code from (
-          select r.code, st_distance(r.geom::geography, p::geography) as d
-          from ref.region r
-          where r.type = 'gemeente' and r.year = yr
-          order by r.geom <-> p
-          limit 3) nearest
-        where d <= 2000
-        order by d, code
-        limit 1);
-
--- Canonical form of a code array: no duplicates, in code-list order (text order when code_order
 -- is empty); unknown codes and NULLs are kept, at the end, so that the CHECKs still refuse them.
 -- Arrays that are already canonical, the usual case, are returned after one cheap pass.
 create function kaart.canonical_codes(codes text[], code_order text[]) returns text[]
@@ -334,22 +302,6 @@ create constraint trigger initiative_check_published
   for each row when (new.status = 'published')
   execute function kaart.initiative_check_deferred();
 
--- Published initiatives per region and per school location, for the counts of api.regions and
--- api.schools. Kept by statement triggers (one upsert per statement, also for bulk loads),
--- because counting at read time means reading every initiative: seconds at a million.
-create table kaart.region_tally (
-  code text not null,
-  year smallint not null,
-  n    integer not null,
-  primary key (code, year)
-);
-create table kaart.school_tally (
-  vestigingscode text primary key,
-  n              integer not null
-);
-comment on table kaart.region_tally is 'Number of published initiatives per region (maintained by triggers)';
-comment on table kaart.school_tally is 'Number of published initiatives per school location among their parties (maintained by triggers)';
-
 -- Changes are upserted as deltas (a proposed row may be negative: hence no CHECK n >= 0), in
 -- key order, so that concurrent writers lock the counters in the same order.
 create function kaart.tally_published() returns trigger
@@ -407,13 +359,6 @@ create trigger tally_delete after delete on kaart.initiative
   referencing old table as old_rows for each statement execute function kaart.tally_published();
 create trigger tally_truncate after truncate on kaart.initiative
   for each statement execute function kaart.tally_published();
-
-insert into kaart.region_tally (code, year, n)
-select c, i.region_year, count(*) from kaart.initiative i, unnest(i.region_codes) c
-where i.status = 'published' group by 1, 2;
-insert into kaart.school_tally (vestigingscode, n)
-select v, count(*) from kaart.initiative i, unnest(i.vestigingen) v
-where i.status = 'published' group by 1;
 
 -- Parties: the role must fit what the party is, and the initiative's brins/vestigingen follow.
 create function kaart.party_after_write() returns trigger
@@ -540,7 +485,9 @@ do $$
 declare
   t text;
 begin
+  -- (not kaart.api_key: API keys are not data of the map)
   foreach t in array array['kaart.initiative', 'kaart.party', 'kaart.contact_person', 'kaart.organisation',
+                           'kaart.revision', 'kaart.school_contact',
                            'ref.region', 'ref.gemeente_regio', 'ref.school_location', 'ref.division']
   loop
     execute format('create trigger notify_change after insert or update or delete or truncate on %s
@@ -548,3 +495,35 @@ begin
   end loop;
 end
 $$;
+
+-- Approving a revision, or a moderator's edit of a published initiative, is a new revision of the
+-- initiative even when only its parties or contact persons changed, which the row trigger above
+-- does not see. kaart.bump_revision() asks for it through a transaction-local setting naming the
+-- initiative; this trigger, which runs after initiative_before_write (triggers fire in name order),
+-- then counts one more revision, once.
+create function kaart.initiative_revision_bump() returns trigger
+language plpgsql as $$
+begin
+  if current_setting('routekaart.bump_revision', true) = new.id::text then
+    perform set_config('routekaart.bump_revision', '', true);
+    if new.revision = old.revision then
+      new.revision := old.revision + 1;
+      new.updated_at := now();
+    end if;
+  end if;
+  return new;
+end
+$$;
+create trigger initiative_revision_bump before update on kaart.initiative
+  for each row execute function kaart.initiative_revision_bump();
+
+create function kaart.bump_revision(initiative bigint, seen_revision integer) returns void
+language plpgsql as $$
+begin
+  perform set_config('routekaart.bump_revision', initiative::text, true);
+  update kaart.initiative i set revision = i.revision where i.id = initiative and i.revision = seen_revision;
+  perform set_config('routekaart.bump_revision', '', true);
+end
+$$;
+comment on function kaart.bump_revision(bigint, integer)
+  is 'Count a new revision of the initiative unless its revision has moved on from seen_revision';

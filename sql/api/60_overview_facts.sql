@@ -1,28 +1,7 @@
--- What the regional overviews (016) count, kept ready by statement triggers on kaart.initiative,
--- kaart.party and kaart.contact_person, so that an overview as of any day is one scan of a narrow
--- table instead of the wide initiative rows (about 1.8 kB each: texts and the search vector) and
--- a join with their parties.
---
--- kaart.overview_initiative: one row per initiative that is published, or was published before
--- it was withdrawn: its dates, regions, agreement date and the tally of its attributes. Kept as
--- narrow as possible: an overview reads all of it. kaart.overview_route: the same for the coverage
--- matrix, for the routes that fill it.
---
--- A tally is a numeric whose decimal digits form fields of 8 digits, one per attribute in the
--- order of kaart.overview_fields() (route kinds, niveaus, profielen, opleidingsdomeinen, RIO,
--- cohort guarantee): 1 when the initiative has the attribute, 0 when not. A sum of tallies holds
--- every count at once (up to 99,999,999 per field), so a region's figures are one sum() over its
--- initiatives instead of 35 filtered counts. `cells` is the tally of the coverage matrix,
--- profiel × niveau (kaart.coverage_fields()), of the routes the law is about (doorlopende
--- leerroutes and geïntegreerde routes), which have a row in kaart.overview_route.
---
--- kaart.overview_party: the same initiatives' parties and whether they have an SBO contact person
--- (no row when they have neither).
---
--- kaart.overview_presence: for each vo location, mbo institution or location and company, the
--- periods in which it took part in at least one counted initiative (per region for the mbo
--- parties and companies). "How many distinct mbo institutions in this region as of that day" is
--- then a count over a few thousand rows instead of unnesting the parties of every initiative.
+-- What the regional overviews (api/65_overviews.sql) count, kept ready in the tables of
+-- migrations/102_kaart.sql (kaart.overview_initiative, overview_route, overview_party,
+-- overview_presence, explained there) by statement triggers on kaart.initiative, kaart.party and
+-- kaart.contact_person.
 set local role routekaart_owner;
 
 -- The fields of a tally, in order. The code lists are checked against ref at the end.
@@ -106,71 +85,6 @@ as $$
   from (select kaart.tally_digits(tally, cardinality(fields)) as digits) x,
        unnest(fields) with ordinality u(field, k)
 $$;
-
--- Derived: written only by kaart.overview_refresh().
-create table kaart.overview_initiative (
-  initiative_id       bigint primary key,
-  published_at        timestamptz not null,
-  withdrawn_at        timestamptz,
-  -- the initiative's region of each type (from kaart.initiative.region_codes)
-  provincie           text,
-  arbeidsmarktregio   text,
-  rmc                 text,
-  gemeente            text,
-  agreement_signed_on date,
-  tally               numeric not null      -- fields of kaart.overview_fields()
-);
-
--- Doorlopende leerroutes and geïntegreerde routes with a profiel (the others fill no cell).
-create table kaart.overview_route (
-  initiative_id       bigint primary key,
-  published_at        timestamptz not null,
-  withdrawn_at        timestamptz,
-  provincie           text,
-  arbeidsmarktregio   text,
-  rmc                 text,
-  gemeente            text,
-  cells               numeric not null      -- fields of kaart.coverage_fields()
-);
-
-create table kaart.overview_party (
-  initiative_id       bigint primary key,
-  vo_locations        text[] not null,      -- school locations of its vo parties
-  sbo_contact         boolean not null,     -- it has a contact person flagged sbo_contact
-  mbo_organisations   bigint[] not null,    -- organisations of its mbo parties
-  mbo_locations       text[] not null,      -- school locations of its mbo parties
-  companies           bigint[] not null     -- organisations of its bedrijf parties
-);
-
-comment on table kaart.overview_initiative is
-  'Derived, for the regional overviews: what each published (or published, then withdrawn) initiative counts for';
-comment on table kaart.overview_route is
-  'Derived, for the coverage matrix: the cells each counted doorlopende leerroute and geïntegreerde route fills';
-comment on table kaart.overview_party is
-  'Derived, for the regional overviews: the parties of the initiatives in kaart.overview_initiative';
-
--- A party (kind, key) counts as of a moment c when since < c and (until is null or c <= until),
--- the same rule as for an initiative (published_at < c, not withdrawn_at < c): the periods of its
--- initiatives merged. kind: vo (a vo location takes part), sbo (… in an initiative with an SBO
--- contact person), mbo_organisation, mbo_location, company. key: the vestigingscode or the
--- organisation id. vo and sbo are per location (no regions); the others per region of their
--- initiatives.
-create table kaart.overview_presence (
-  kind              text not null
-                    check (kind in ('vo', 'sbo', 'mbo_organisation', 'mbo_location', 'company')),
-  key               text not null,
-  provincie         text,
-  arbeidsmarktregio text,
-  rmc               text,
-  gemeente          text,
-  since             timestamptz not null,
-  until             timestamptz,
-  check (until > since)
-);
-create index overview_presence_key on kaart.overview_presence (kind, key);
-
-comment on table kaart.overview_presence is
-  'Derived, for the regional overviews: when each vo location, mbo party and company took part in published initiatives';
 
 -- The parties (kind, key) of rows of kaart.overview_party, with the regions that count for them.
 create function kaart.overview_party_keys(p kaart.overview_party, f kaart.overview_initiative)
@@ -578,18 +492,7 @@ create trigger overview_contact_truncate after truncate on kaart.contact_person
   for each statement execute function kaart.overview_parties_truncated();
 
 -- The rows of the initiatives that exist already.
-do $$
-begin
-  perform kaart.overview_refresh(array(select id from kaart.initiative where published_at is not null));
-end
-$$;
-analyze kaart.overview_initiative;
-analyze kaart.overview_route;
-analyze kaart.overview_party;
-analyze kaart.overview_presence;
 
-revoke all on table kaart.overview_initiative, kaart.overview_route, kaart.overview_party, kaart.overview_presence
-  from public;
 revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
   kaart.overview_tally(text, integer[], text[], text[], boolean, boolean),
   kaart.coverage_tally(text, text[], integer[]), kaart.tally_overflow(numeric), kaart.tally_digits(numeric, integer),
@@ -601,7 +504,6 @@ revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
   kaart.overview_contact_changed(), kaart.overview_parties_truncated()
   from public;
 
--- The code lists spelled out above must be those of ref, and the tallies must count them.
 do $$
 begin
   assert (select array_agg('route_kind:' || code order by sort) from ref.route_kind) = (kaart.overview_fields())[1:4];
@@ -628,7 +530,5 @@ begin
           from unnest(kaart.coverage_fields()) f,
                lateral (select kaart.coverage_tally('doorlopende_leerroute', array[split_part(f, ':', 1)],
                                                     array[split_part(f, ':', 2)::integer]) as t) x);
-  assert (select count(*) from kaart.overview_initiative)
-         = (select count(*) from kaart.initiative where published_at is not null and status in ('published', 'withdrawn'));
 end
 $$;

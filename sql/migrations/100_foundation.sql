@@ -1,9 +1,9 @@
--- Extensions, roles and schemas.
+-- The baseline of the schema, part 1: extensions, roles, schemas and the roles' settings (what the
+-- migrations 001, 009 and 020 did before sql/ was split into migrations/ and api/).
 --
 -- This is the only migration that needs more than ownership of the database: extensions need a
 -- superuser, roles need CREATEROLE. Every later migration runs as routekaart_owner, so everything
 -- the service can reach is owned by a role without superuser rights.
-
 create extension if not exists postgis;
 create extension if not exists pgcrypto;   -- digest() for edit-token hashes
 
@@ -46,3 +46,27 @@ comment on schema api   is 'routekaart: views and functions read by the HTTP ser
 
 -- New schemas grant nothing to PUBLIC, but functions do (EXECUTE) unless told otherwise.
 alter default privileges for role routekaart_owner revoke execute on functions from public;
+
+-- The role of the write path. routekaart_app is what the service logs in as for submissions,
+-- moderation, API keys and the audit log: it may execute the write functions of the api schema
+-- (granted in sql/api/) and nothing else. It has no access to any table; every write goes through
+-- a security-definer function owned by routekaart_owner. Public reads stay with routekaart_web.
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'routekaart_app') then
+    create role routekaart_app login;
+  end if;
+end
+$$;
+
+comment on role routekaart_app is 'routekaart: the HTTP service''s write path; executes the api write functions only';
+
+-- A 201 means committed: the write path waits until its commit is in the write-ahead log, whatever
+-- the server's default. A cluster tuned for speed (synchronous_commit = off, as the throwaway test
+-- cluster is) could otherwise lose the last acknowledged submissions in a crash. Reads are not
+-- affected.
+do $$
+begin
+  execute format('alter role routekaart_app in database %I set synchronous_commit = on', current_database());
+end
+$$;

@@ -4,7 +4,8 @@
 -- error message. The price: only leakproof predicates (=, <, > on scalars: id, route_kind,
 -- start_year, published_at, type, code) are pushed into the view and can use an index; array,
 -- geometry and full-text predicates are evaluated on the view's rows. For indexed filtering on
--- those, api.initiative_ids() below returns the matching ids: WHERE id = ANY (...) is leakproof.
+-- those, api.initiative_page() (api/80_initiative_page.sql) returns the matching ids: WHERE id =
+-- ANY (...) is leakproof.
 -- Below a few thousand initiatives none of this matters.
 --
 -- JSON columns are scalar subqueries: PostgreSQL does not compute a column the query does not
@@ -125,49 +126,6 @@ $$;
 
 comment on function api.codelists_json() is 'All code lists as one JSON document';
 
--- Ids of the published initiatives matching every given filter (NULL = no filter; within an
--- array filter any value matches), sorted. Each filter uses its index, which a predicate on the
--- security-barrier view cannot. Use it as an initplan, so that it runs once and the planner does
--- not evaluate it a second time while estimating:
---   select ... from api.initiatives
---   where id = any ((select api.initiative_ids(region_codes => $1, niveaus => $2))::bigint[])
-create function api.initiative_ids(
-  bbox               geometry default null,   -- EPSG:4326; matches points inside its bounding box
-  region_codes       text[]   default null,
-  route_kinds        text[]   default null,
-  leerwegen          text[]   default null,
-  profielen          text[]   default null,
-  niveaus            integer[] default null,
-  opleidingsdomeinen text[]   default null,
-  brins              text[]   default null,
-  vestigingen        text[]   default null,
-  q                  text     default null    -- Dutch full text, web-search syntax
-) returns bigint[]
-language plpgsql stable security definer
-set search_path = pg_catalog, public, pg_temp
-as $$
-declare
-  sql text := 'select coalesce(array_agg(i.id order by i.id), ''{}'') from kaart.initiative i where i.status = ''published''';
-  result bigint[];
-begin
-  if bbox is not null then
-    sql := sql || ' and i.geom && st_setsrid(box2d($1)::geometry, 4326)';
-  end if;
-  if region_codes is not null then sql := sql || ' and i.region_codes && $2'; end if;
-  if route_kinds is not null then sql := sql || ' and i.route_kind = any ($3)'; end if;
-  if leerwegen is not null then sql := sql || ' and i.leerwegen && $4'; end if;
-  if profielen is not null then sql := sql || ' and i.profielen && $5'; end if;
-  if niveaus is not null then sql := sql || ' and i.niveaus && $6'; end if;
-  if opleidingsdomeinen is not null then sql := sql || ' and i.opleidingsdomeinen && $7'; end if;
-  if brins is not null then sql := sql || ' and i.brins && $8'; end if;
-  if vestigingen is not null then sql := sql || ' and i.vestigingen && $9'; end if;
-  if q is not null then sql := sql || ' and i.search @@ websearch_to_tsquery(''dutch'', $10)'; end if;
-  execute sql into result
-    using bbox, region_codes, route_kinds, leerwegen, profielen, niveaus, opleidingsdomeinen,
-          brins, vestigingen, q;
-  return result;
-end
-$$;
-
-comment on function api.initiative_ids(geometry, text[], text[], text[], text[], integer[], text[], text[], text[], text)
-  is 'Sorted ids of published initiatives matching all given filters, using the indexes';
+-- Privileges -----------------------------------------------------------------------------------
+grant select on api.initiatives, api.schools, api.regions to routekaart_web;
+grant execute on function api.codelists_json() to routekaart_web;
