@@ -32,7 +32,7 @@ int submission_rate_limited(struct request *r)
 		return 0;
 	http_problem(r, 429, "too-many-requests", "too many changes from this address; wait and try again");
 	r->resp.retry_after = wait;
-	return 1;
+	return -1;
 }
 
 int submission_check(struct request *r, const json_t *doc)
@@ -89,7 +89,7 @@ static void token_pad(const char *idem_key, uint8_t pad[CRYPTO_HASH_BYTES])
 
 void submissions_post(struct request *r)
 {
-	if (submission_rate_limited(r))
+	if (submission_rate_limited(r) < 0)
 		return;
 	const char *idem = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
 	if (idem && (strlen(idem) == 0 || strlen(idem) > IDEMPOTENCY_KEY_MAX)) {
@@ -269,7 +269,7 @@ int submission_apply_patch(struct request *r, const char *id, const json_t *view
 	json_t *doc = validate_merge_patch(current, patch);
 	json_decref(current);
 	json_decref(patch);
-	if (submission_rate_limited(r) || submission_check(r, doc) < 0) {
+	if (submission_rate_limited(r) < 0 || submission_check(r, doc) < 0) {
 		json_decref(doc);
 		return -1;
 	}

@@ -9,11 +9,12 @@
 
 struct request;
 
-/* 429 when the address made too many changes; returns 1 then. */
+/* Answers 429 and returns -1 when the address made too many changes; else 0. */
 int submission_rate_limited(struct request *r);
-/* Validates a full document here and in the database; answers 422 with every error. */
+/* Validates a full document here and in the database: 0, or -1 when it answered (422 with every
+ * error, or the database's failure). */
 int submission_check(struct request *r, const json_t *doc);
-/* A positive whole number from the path into dst, or 404. */
+/* A positive whole number from the path into dst: 0, or -1 when it answered 404. */
 int submission_id(struct request *r, const char *s, char *dst, size_t n);
 /* The input-shaped document of a submission view (the pending revision when there is one). */
 json_t *submission_editable(const json_t *view);

@@ -108,7 +108,7 @@ void body_add_db_errors(struct verrors *errs, const char *text)
 	json_decref(list);
 }
 
-int body_problem_constraint(struct request *r, const struct db_error *e)
+void body_problem_constraint(struct request *r, const struct db_error *e)
 {
 	/* constraints are named table_field_check: the field is the JSON member of the same name */
 	const char *tables[] = {"initiative_", "contact_person_", "organisation_", "party_", "school_contact_", NULL};
@@ -133,9 +133,8 @@ int body_problem_constraint(struct request *r, const struct db_error *e)
 			struct verrors errs = {0};
 			verrors_add(&errs, ptr, "invalid", NULL);
 			body_problem_fields(r, &errs);
-			return 1;
+			return;
 		}
 	}
 	http_problem_db(r, e);
-	return 0;
 }

@@ -20,8 +20,8 @@ void body_problem_fields(struct request *r, const struct verrors *errs);
  * pointer+code already there. */
 void body_add_db_errors(struct verrors *errs, const char *json_array_text);
 
-/* Turns a constraint violation of the database into a field error, or answers 500/503 itself.
- * Returns 1 when it answered 422 with the field. */
-int body_problem_constraint(struct request *r, const struct db_error *e);
+/* Answers a failed write: a constraint violation as 422 naming its field, anything else as
+ * http_problem_db does. */
+void body_problem_constraint(struct request *r, const struct db_error *e);
 
 #endif

@@ -76,7 +76,13 @@ struct http_server *http_start(const struct app *app, int *port, char *err, size
 /* Stops accepting, lets running requests finish, frees the server. */
 void http_stop(struct http_server *s);
 
-/* --- answering: each sets r->resp; the body is taken over (freed later) --- */
+/* --- answering: each sets r->resp; the body is taken over (freed later) ---
+ *
+ * The one convention for "already answered": a function that may answer the request on its
+ * caller's behalf (a bad parameter, a missing key, a refused body, a database error) returns -1,
+ * or NULL where it returns an object, when it did; the caller then returns at once without
+ * answering again. 0 (or the object) means nothing was answered and the caller goes on.
+ * r->responded says whether an answer was set; a handler that ends without one is a 500. */
 void http_respond(struct request *r, unsigned status, const char *content_type, char *body, size_t len);
 /* A data response with public caching. */
 void http_ok(struct request *r, const char *content_type, char *body, size_t len);
