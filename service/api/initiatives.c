@@ -55,10 +55,8 @@ static void items(struct request *r, const struct collection *c, struct pvalue *
 	w.after = v[P_AFTER].present ? v[P_AFTER].i : 0;
 	struct feature_page pg;
 	struct db_error err;
-	if (store_initiative_page(r->app->pool, &f, &w, &pg, &err) < 0)
-		http_problem_db(r, &err);
-	else
-		resource_send_page(r, c, v, &pg);
+	int rc = store_initiative_page(r->app->pool, &f, &w, &pg, &err);
+	resource_send_page(r, c, v, rc, &err, &pg);
 }
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
@@ -69,13 +67,10 @@ static void item(struct request *r, const struct collection *c, const char *id, 
 	int ok = n > 0 && n < 19 && id[0] != '0';
 	for (size_t i = 0; ok && i < n; i++)
 		ok = id[i] >= '0' && id[i] <= '9';
-	char *feature = NULL;
-	size_t len = 0;
+	struct feature_text f = {0};
 	struct db_error err;
-	if (ok && store_initiative_feature(r->app->pool, id, &feature, &len, &err) < 0)
-		http_problem_db(r, &err);
-	else
-		resource_send_one(r, c, id, feature, len, "published initiative with id");
+	int rc = ok ? store_initiative_feature(r->app->pool, id, &f, &err) : 0;
+	resource_send_one(r, c, id, rc, &err, &f, "published initiative with id");
 }
 
 const struct collection initiatives_collection = {

@@ -19,10 +19,9 @@ static void items(struct request *r, const struct collection *c, struct pvalue *
 	double simplify = v[P_SIMPLIFY].present ? v[P_SIMPLIFY].num : 0.0;
 	struct feature_page pg;
 	struct db_error err;
-	if (store_region_page(r->app->pool, c->region_type, simplify, resource_bbox(&v[P_BBOX]), &w, &pg, &err) < 0)
-		http_problem_db(r, &err);
-	else
-		resource_send_page(r, c, v, &pg);
+	int rc = store_region_page(r->app->pool, c->region_type, simplify, resource_bbox(&v[P_BBOX]), &w, &pg,
+				   &err);
+	resource_send_page(r, c, v, rc, &err, &pg);
 }
 
 static const struct pspec item_specs[] = {
@@ -35,14 +34,12 @@ static void item(struct request *r, const struct collection *c, const char *id, 
 	char what[64];
 	snprintf(what, sizeof(what), "%s with code", c->region_type);
 	double simplify = v[1].present ? v[1].num : 0.0;
-	char *feature = NULL;
-	size_t len = 0;
+	struct feature_text f = {0};
 	struct db_error err;
-	if (query_is_region_code(id) &&
-	    store_region_feature(r->app->pool, c->region_type, simplify, id, &feature, &len, &err) < 0)
-		http_problem_db(r, &err);
-	else
-		resource_send_one(r, c, id, feature, len, what);
+	int rc = query_is_region_code(id)
+			 ? store_region_feature(r->app->pool, c->region_type, simplify, id, &f, &err)
+			 : 0;
+	resource_send_one(r, c, id, rc, &err, &f, what);
 }
 
 #define REGION_COLLECTION(type_, title_, what_)                                                    \

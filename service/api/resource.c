@@ -168,9 +168,13 @@ static void send_feature(struct request *r, const struct collection *c, const ch
 	http_ok(r, MEDIA_GEOJSON, body, blen);
 }
 
-void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
-			struct feature_page *pg)
+void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals, int rc,
+			const struct db_error *err, struct feature_page *pg)
 {
+	if (rc < 0) {
+		http_problem_db(r, err);
+		return;
+	}
 	if (pg->unknown_regions)
 		resource_unknown_regions(r, pg->unknown_regions);
 	else
@@ -178,17 +182,20 @@ void resource_send_page(struct request *r, const struct collection *c, const str
 	feature_page_release(pg);
 }
 
-void resource_send_one(struct request *r, const struct collection *c, const char *id, char *feature, size_t len,
-		       const char *what)
+void resource_send_one(struct request *r, const struct collection *c, const char *id, int rc,
+		       const struct db_error *err, struct feature_text *f, const char *what)
 {
-	if (!feature) {
+	if (rc < 0) {
+		http_problem_db(r, err);
+	} else if (!f->text) {
 		char detail[160];
 		snprintf(detail, sizeof(detail), "there is no %s '%.40s'", what, id);
 		http_problem(r, 404, "not-found", detail);
 	} else {
-		send_feature(r, c, id, feature, len);
+		send_feature(r, c, id, f->text, f->len);
 	}
-	free(feature);
+	free(f->text);
+	f->text = NULL;
 }
 
 /* Parameters of resources that take none but the format. */

@@ -55,11 +55,12 @@ struct db_list resource_list(const struct pvalue *v);
 /* limit (100 when absent) and offset of the items parameters. */
 struct page_window resource_window(const struct pvalue *vals);
 
-/* Answers an items query: a 400 naming the page's unknown region codes, or a FeatureCollection
- * with paging links that keep every parameter. With a keyset page the next link continues after
- * its last id (after=) and no prev link is given. Releases pg. */
-void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals,
-			struct feature_page *pg);
+/* Answers an items query with what the store call that filled pg returned (rc, err): the
+ * database's failure, a 400 naming the page's unknown region codes, or a FeatureCollection with
+ * paging links that keep every parameter. With a keyset page the next link continues after its
+ * last id (after=) and no prev link is given. Releases pg. */
+void resource_send_page(struct request *r, const struct collection *c, const struct pvalue *vals, int rc,
+			const struct db_error *err, struct feature_page *pg);
 
 /* Answers 400 unknown_region naming the region codes (comma-separated) that name no region. */
 void resource_unknown_regions(struct request *r, const char *codes);
@@ -68,9 +69,10 @@ void resource_unknown_regions(struct request *r, const char *codes);
  * the ETag ignores the generation time at [when_off, when_off + when_len). Takes b over. */
 void resource_send_geojson(struct request *r, struct buf *b, int rc, size_t when_off, size_t when_len);
 
-/* Answers with the Feature (as the database rendered it) with self and collection links, or
- * 404 "there is no <what> ..." when feature is NULL. Frees feature. */
-void resource_send_one(struct request *r, const struct collection *c, const char *id, char *feature, size_t len,
-		       const char *what);
+/* Answers a single feature with what the store call that filled f returned (rc, err): the
+ * database's failure, the Feature with self and collection links, or 404 "there is no <what> ..."
+ * when f holds none. Frees f's text. */
+void resource_send_one(struct request *r, const struct collection *c, const char *id, int rc,
+		       const struct db_error *err, struct feature_text *f, const char *what);
 
 #endif

@@ -31,10 +31,8 @@ static void items(struct request *r, const struct collection *c, struct pvalue *
 	struct page_window w = resource_window(v);
 	struct feature_page pg;
 	struct db_error err;
-	if (store_school_page(r->app->pool, &f, &w, &pg, &err) < 0)
-		http_problem_db(r, &err);
-	else
-		resource_send_page(r, c, v, &pg);
+	int rc = store_school_page(r->app->pool, &f, &w, &pg, &err);
+	resource_send_page(r, c, v, rc, &err, &pg);
 }
 
 static void item(struct request *r, const struct collection *c, const char *id, struct pvalue *v)
@@ -43,13 +41,10 @@ static void item(struct request *r, const struct collection *c, const char *id, 
 	int ok = strlen(id) == 6;
 	for (size_t i = 0; ok && i < 6; i++)
 		ok = (i == 2 || i == 3) ? isupper((unsigned char)id[i]) : isdigit((unsigned char)id[i]);
-	char *feature = NULL;
-	size_t len = 0;
+	struct feature_text f = {0};
 	struct db_error err;
-	if (ok && store_school_feature(r->app->pool, id, &feature, &len, &err) < 0)
-		http_problem_db(r, &err);
-	else
-		resource_send_one(r, c, id, feature, len, "school location with vestigingscode");
+	int rc = ok ? store_school_feature(r->app->pool, id, &f, &err) : 0;
+	resource_send_one(r, c, id, rc, &err, &f, "school location with vestigingscode");
 }
 
 const struct collection schools_collection = {

@@ -128,11 +128,10 @@ int store_initiative_page(struct db_pool *pool, const struct initiative_filter *
 
 static const char initiative_feature_sql[] = "select feature from api.initiative_item($1::bigint)";
 
-int store_initiative_feature(struct db_pool *pool, const char *id, char **feature, size_t *len,
-			     struct db_error *err)
+int store_initiative_feature(struct db_pool *pool, const char *id, struct feature_text *out, struct db_error *err)
 {
 	const char *params[1] = {id};
-	return run_feature(pool, initiative_feature_sql, 1, params, feature, len, err);
+	return run_feature(pool, initiative_feature_sql, 1, params, &out->text, &out->len, err);
 }
 
 static const char clusters_sql[] =
@@ -201,11 +200,11 @@ int store_school_page(struct db_pool *pool, const struct school_filter *f, const
 
 static const char school_feature_sql[] = "select feature from api.school_item($1::text)";
 
-int store_school_feature(struct db_pool *pool, const char *vestigingscode, char **feature, size_t *len,
+int store_school_feature(struct db_pool *pool, const char *vestigingscode, struct feature_text *out,
 			 struct db_error *err)
 {
 	const char *params[1] = {vestigingscode};
-	return run_feature(pool, school_feature_sql, 1, params, feature, len, err);
+	return run_feature(pool, school_feature_sql, 1, params, &out->text, &out->len, err);
 }
 
 /* --- regions --- */
@@ -228,12 +227,12 @@ int store_region_page(struct db_pool *pool, const char *type, double simplify, c
 static const char region_feature_sql[] = "select feature from api.region_item($1::text, $2::text, $3::float8)";
 
 int store_region_feature(struct db_pool *pool, const char *type, double simplify, const char *code,
-			 char **feature, size_t *len, struct db_error *err)
+			 struct feature_text *out, struct db_error *err)
 {
 	char simp[32];
 	snprintf(simp, sizeof(simp), "%.9g", simplify);
 	const char *params[3] = {type, code, simp};
-	return run_feature(pool, region_feature_sql, 3, params, feature, len, err);
+	return run_feature(pool, region_feature_sql, 3, params, &out->text, &out->len, err);
 }
 
 /* --- collections --- */

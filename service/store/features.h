@@ -41,10 +41,14 @@ void feature_page_release(struct feature_page *p);
 
 int store_initiative_page(struct db_pool *pool, const struct initiative_filter *f, const struct page_window *w,
 			  struct feature_page *out, struct db_error *err);
-/* The published initiative id as one Feature with its parties, conditions, regions and public
- * contacts; *feature NULL when there is none. */
-int store_initiative_feature(struct db_pool *pool, const char *id, char **feature, size_t *len,
-			     struct db_error *err);
+/* One Feature as the database rendered it; text NULL when there is no such feature. */
+struct feature_text {
+	char *text;
+	size_t len;
+};
+
+/* The published initiative id with its parties, conditions, regions and public contacts. */
+int store_initiative_feature(struct db_pool *pool, const char *id, struct feature_text *out, struct db_error *err);
 
 /* vmbo: "true", "false" or NULL (either); q: part of the name or place, or NULL. */
 struct school_filter {
@@ -55,7 +59,7 @@ struct school_filter {
 };
 int store_school_page(struct db_pool *pool, const struct school_filter *f, const struct page_window *w,
 		      struct feature_page *out, struct db_error *err);
-int store_school_feature(struct db_pool *pool, const char *vestigingscode, char **feature, size_t *len,
+int store_school_feature(struct db_pool *pool, const char *vestigingscode, struct feature_text *out,
 			 struct db_error *err);
 
 /* The regions of one CBS division (type) in its latest year, their outlines snapped to a grid of
@@ -63,7 +67,7 @@ int store_school_feature(struct db_pool *pool, const char *vestigingscode, char 
 int store_region_page(struct db_pool *pool, const char *type, double simplify, const double *bbox,
 		      const struct page_window *w, struct feature_page *out, struct db_error *err);
 int store_region_feature(struct db_pool *pool, const char *type, double simplify, const char *code,
-			 char **feature, size_t *len, struct db_error *err);
+			 struct feature_text *out, struct db_error *err);
 
 /* The matching initiatives grouped per cell of the grid of a zoom level. */
 struct cluster_set {
