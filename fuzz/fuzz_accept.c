@@ -63,6 +63,8 @@ static int model_qvalue(const char *s, size_t n)
 		q = q * 10 + (buf[i] - '0');
 		digits++;
 	}
+	if (digits > 3) /* a qvalue has at most three decimals (RFC 9110 12.4.2) */
+		return -1;
 	while (digits++ < 3)
 		q *= 10;
 	return q;
