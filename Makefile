@@ -36,7 +36,7 @@ binaries: $(BUILD)/web/index.html $(BUILD)/routekaartd $(SUITES)
 deps:
 	@deploy/install-deps.sh
 
-$(BUILD)/%.o: service/%.c
+$(BUILD)/%.o: service/%.c | $(BUILD)/lib/codelists.h
 	@mkdir -p $(@D)
 	@echo '  CC  $<'
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -48,6 +48,12 @@ $(BUILD)/openapi_doc.o: $(BUILD)/openapi_doc.c
 	@echo '  CC  $<'
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The code lists of geo/codelists.json as C X-macros (lib/codes.h includes them).
+$(BUILD)/lib/codelists.h: geo/codelists.json service/lib/gen-codelists.py
+	@mkdir -p $(@D)
+	@echo '  GEN $@'
+	@python3 service/lib/gen-codelists.py $< $@
+
 $(BUILD)/libroutekaart.a: $(SERVICE_OBJ)
 	@echo '  AR  $@'
 	@rm -f $@ && ar rcs $@ $^
@@ -56,7 +62,7 @@ $(BUILD)/routekaartd: $(BUILD)/main.o $(BUILD)/libroutekaart.a
 	@echo '  LD  $@'
 	@$(CC) $(SANFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%.o: tests/%.c
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/lib/codelists.h
 	@mkdir -p $(@D)
 	@echo '  CC  $<'
 	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check libcurl) -Itests -c -o $@ $<

@@ -76,17 +76,21 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: fuzz-replay-%
 	@sed -n 's/^#\([0-9]*\)[[:space:]]*DONE[[:space:]]*\(cov: [0-9]* ft: [0-9]* corp: [^ ]*\).*exec\/s: \([0-9]*\).*/  DONE   $*: \1 runs, \2, \3 exec\/s/p' \
 		$(FUZZ_BUILD)/logs/$*.log
 
-$(FUZZ_BUILD)/obj/%.o: service/%.c | $(FUZZ_BUILD)/obj fuzz-toolchain
+$(FUZZ_BUILD)/obj/%.o: service/%.c | $(FUZZ_BUILD)/lib/codelists.h $(FUZZ_BUILD)/obj fuzz-toolchain
 	@mkdir -p $(@D)
 	@echo '  CC  $< (fuzz)'
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/obj/fuzz_%.o: fuzz/fuzz_%.c | $(FUZZ_BUILD)/obj fuzz-toolchain
+$(FUZZ_BUILD)/obj/fuzz_%.o: fuzz/fuzz_%.c | $(FUZZ_BUILD)/lib/codelists.h $(FUZZ_BUILD)/obj fuzz-toolchain
 	@echo '  CC  $<'
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/openapi_doc.c: openapi.yaml service/gen-openapi.py | $(FUZZ_BUILD)/obj
 	@python3 service/gen-openapi.py $< $@
+
+$(FUZZ_BUILD)/lib/codelists.h: geo/codelists.json service/lib/gen-codelists.py
+	@mkdir -p $(@D)
+	@python3 service/lib/gen-codelists.py $< $@
 
 $(FUZZ_BUILD)/obj/openapi_doc.o: $(FUZZ_BUILD)/openapi_doc.c | fuzz-toolchain
 	@echo '  CC  $< (fuzz)'

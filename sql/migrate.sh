@@ -13,7 +13,8 @@
 # public.schema_migrations(version, applied_at, checksum) in that same transaction, so a failed
 # migration leaves nothing behind. A file whose content changed after it was applied is an error:
 # write a new migration instead of editing an applied one.
-# The api: on every run, in one transaction, the views, functions and triggers that sql/api/ made
+# The api: on every run, in one transaction, the ref tables' code lists are made those of
+# geo/codelists.json (migrate/codelists.sql), the views, functions and triggers that sql/api/ made
 # the last time (public.schema_api) are dropped, sql/api/*.sql run in the order of their names,
 # and what they made is recorded. Changing a function is editing its file and running this again.
 # A database migrated before sql/ was split (001-020, checksums in sql/migrate/legacy-020.sha256)
@@ -27,7 +28,7 @@ status_only=0
 case "${1:-}" in
   --status) status_only=1 ;;
   "") ;;
-  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -62,6 +63,9 @@ files=("$here"/migrations/[0-9][0-9][0-9]_*.sql)
 apis=("$here"/api/[0-9][0-9]_*.sql)
 [ ${#files[@]} -gt 0 ] || die "no migrations found in $here/migrations"
 [ ${#apis[@]} -gt 0 ] || die "no api files found in $here/api"
+codelists=$(cd "$here/.." && pwd)/geo/codelists.json   # the code lists' one source
+[ -r "$codelists" ] || die "the code lists are missing: $codelists"
+case "$codelists" in *\'*) die "the checkout's path may not contain a quote: $codelists" ;; esac
 for f in "$here"/api/*.sql; do
   [[ "$(basename "$f")" =~ ^[0-9]{2}_[a-z0-9_]+\.sql$ ]] || die "bad api file name 'api/$(basename "$f")' (want NN_name.sql)"
 done
@@ -153,6 +157,9 @@ done
 script+="
 begin;
 select pg_advisory_xact_lock(hashtext('routekaart.migrate')) \\gset
+\\set codelists \`cat '$codelists'\`
+select set_config('routekaart.codelists', :'codelists', true) is not null as codelists_read \\gset
+\\i migrate/codelists.sql
 \\i migrate/api-drop.sql
 "
 for f in "${apis[@]}"; do

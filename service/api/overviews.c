@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api/auth.h"
+#include "lib/codes.h"
 #include "lib/export.h"
 #include "api/handlers.h"
 #include "api/resource.h"
@@ -17,7 +18,8 @@
 #define MEDIA_CSV "text/csv; charset=utf-8"
 #define MEDIA_XLSX "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-static const char *const region_types[] = {"provincie", "arbeidsmarktregio", "rmc", "gemeente", NULL};
+#define REGION_TYPE(type, label) type,
+static const char *const region_types[] = {CODELIST_REGION_TYPE(REGION_TYPE) NULL};
 static const char *const formats[] = {"json", "csv", "xlsx", "geojson", NULL};
 static const char *const media[] = {MEDIA_JSON, "text/csv", MEDIA_XLSX, MEDIA_GEOJSON, NULL};
 static const char *const separators[] = {"comma", "semicolon", NULL};
@@ -26,34 +28,22 @@ enum { F_JSON, F_CSV, F_XLSX, F_GEOJSON };
 /* --- the columns of the tables --- */
 
 #define C(path, header, meaning) {path, header, meaning, 0}
-#define PROFIEL(code, name) {"by_profiel." code, "profiel_" code, "gepubliceerde initiatieven met profiel " name, 10}
-#define DOMEIN(code, name) {"by_opleidingsdomein." code, "domein_" code, "gepubliceerde initiatieven in opleidingsdomein " name, 10}
+/* a column per route kind, profiel and opleidingsdomein, in code-list order (lib/codes.h) */
+#define ROUTE_KIND(code, meaning, width) {"by_route_kind." code, code, meaning, width},
+#define PROFIEL(code, name) {"by_profiel." code, "profiel_" code, "gepubliceerde initiatieven met profiel " name, 10},
+#define DOMEIN(code, name) {"by_opleidingsdomein." code, "domein_" code, "gepubliceerde initiatieven in opleidingsdomein " name, 10},
 
 static const struct column overview_cols[] = {
 	{"type", "regiotype", "CBS-indeling: provincie, arbeidsmarktregio, rmc of gemeente", 18},
 	{"code", "regiocode", "CBS-code van de regio", 10},
 	{"name", "regio", "naam van de regio (CBS)", 30},
 	C("initiatives", "initiatieven", "gepubliceerde initiatieven in de regio op de peildatum"),
-	{"by_route_kind.doorlopende_leerroute", "doorlopende_leerroute", "waarvan doorlopende leerroutes vmbo-mbo", 12},
-	{"by_route_kind.geintegreerde_route", "geintegreerde_route", "waarvan geïntegreerde routes (BB naar mbo 2)", 12},
-	{"by_route_kind.leerlab", "leerlab", "waarvan leerlabs", 10},
-	{"by_route_kind.samenwerking", "samenwerking", "waarvan andere samenwerking vmbo-mbo-bedrijfsleven", 12},
+	CODELIST_ROUTE_KIND_OVERVIEW(ROUTE_KIND)
 	C("by_niveau.2", "niveau_2", "initiatieven naar mbo-niveau 2 (een initiatief kan meer niveaus hebben)"),
 	C("by_niveau.3", "niveau_3", "initiatieven naar mbo-niveau 3"),
 	C("by_niveau.4", "niveau_4", "initiatieven naar mbo-niveau 4"),
-	PROFIEL("BWI", "Bouwen, wonen en interieur"), PROFIEL("PIE", "Produceren, installeren en energie"),
-	PROFIEL("MT", "Mobiliteit en transport"), PROFIEL("MVI", "Media, vormgeving en ICT"),
-	PROFIEL("MAT", "Maritiem en techniek"), PROFIEL("ZW", "Zorg en welzijn"),
-	PROFIEL("EO", "Economie en ondernemen"), PROFIEL("HBR", "Horeca, bakkerij en recreatie"),
-	PROFIEL("GR", "Groen"), PROFIEL("DP", "Dienstverlening en producten"),
-	DOMEIN("a", "Bouw en infra"), DOMEIN("b", "Afbouw, hout en onderhoud"),
-	DOMEIN("c", "Techniek en procesindustrie"), DOMEIN("d", "Ambacht, laboratorium en gezondheidstechniek"),
-	DOMEIN("e", "Media en vormgeving"), DOMEIN("f", "Informatie en communicatietechnologie"),
-	DOMEIN("g", "Mobiliteit en voertuigen"), DOMEIN("h", "Transport, scheepvaart en logistiek"),
-	DOMEIN("i", "Handel en ondernemerschap"), DOMEIN("j", "Economie en administratie"),
-	DOMEIN("k", "Veiligheid en sport"), DOMEIN("l", "Uiterlijke verzorging"),
-	DOMEIN("m", "Horeca en bakkerij"), DOMEIN("n", "Toerisme en recreatie"),
-	DOMEIN("o", "Zorg en welzijn"), DOMEIN("p", "Voedsel, natuur en leefomgeving"),
+	CODELIST_PROFIEL(PROFIEL)
+	CODELIST_OPLEIDINGSDOMEIN(DOMEIN)
 	C("vmbo_locations", "vmbo_vestigingen", "vestigingen met vmbo in de regio (DUO)"),
 	C("vmbo_locations_participating", "vmbo_vestigingen_deelnemend", "daarvan partij in minstens één gepubliceerd initiatief"),
 	C("vmbo_participation_share", "aandeel_deelnemend", "deelnemende vmbo-vestigingen gedeeld door alle vmbo-vestigingen (0 tot 1)"),

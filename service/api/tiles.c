@@ -7,6 +7,7 @@
 
 #include "api/handlers.h"
 #include "api/resource.h"
+#include "lib/codes.h"
 #include "lib/banned.h"
 
 #define MEDIA_MVT "application/vnd.mapbox-vector-tile"
@@ -85,9 +86,10 @@ void tile_get(struct request *r)
 }
 
 /* The attributes of each layer, for TileJSON's vector_layers. */
+/* (a cluster counts its initiatives per route kind, in code-list order: lib/codes.h) */
+#define KIND_FIELD(code, label) "\"" code "\":\"Number\","
 static const char initiatives_fields[] =
-	"{\"count\":\"Number\",\"doorlopende_leerroute\":\"Number\",\"geintegreerde_route\":\"Number\","
-	"\"leerlab\":\"Number\",\"samenwerking\":\"Number\",\"route_kind\":\"String\",\"id\":\"Number\","
+	"{\"count\":\"Number\"," CODELIST_ROUTE_KIND(KIND_FIELD) "\"route_kind\":\"String\",\"id\":\"Number\","
 	"\"name\":\"String\"}";
 static const char regions_fields[] =
 	"{\"code\":\"String\",\"name\":\"String\",\"type\":\"String\",\"initiative_count\":\"Number\"}";

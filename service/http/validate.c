@@ -359,7 +359,7 @@ static void check_conditions(struct verrors *e, const json_t *v)
 	if (signed_on)
 		check_format(e, "/conditions/agreement_signed_on", signed_on, 10, is_date, "date");
 	if (t) {
-		check_codes(e, "/conditions/agreement_topics", t, codes_agreement_topics, 0, 9);
+		check_codes(e, "/conditions/agreement_topics", t, codes_agreement_topics, 0, CODELIST_AGREEMENT_TOPIC_N);
 		if (json_array_size(t) > 0 && !signed_on)
 			verrors_add(e, "/conditions/agreement_signed_on", "required", NULL);
 	}
@@ -530,16 +530,16 @@ size_t validate_submission(const json_t *doc, int this_year, struct verrors *err
 	}
 	const json_t *lw = member(doc, "leerwegen"), *pr = member(doc, "profielen"), *nv = member(doc, "niveaus");
 	if (lw)
-		check_codes(errs, "/leerwegen", lw, codes_leerwegen, 1, 4);
+		check_codes(errs, "/leerwegen", lw, codes_leerwegen, 1, CODELIST_LEERWEG_N);
 	if (pr)
-		check_codes(errs, "/profielen", pr, codes_profielen, 0, 10);
+		check_codes(errs, "/profielen", pr, codes_profielen, 0, CODELIST_PROFIEL_N);
 	/* only a route in the theoretische leerweg has no beroepsgericht profiel */
 	if ((!pr || json_array_size(pr) == 0) && lw && !array_is(lw, "TL"))
 		verrors_add(errs, "/profielen", "required", NULL);
 	if (nv)
 		check_niveaus(errs, nv);
 	if ((v = member(doc, "opleidingsdomeinen")))
-		check_codes(errs, "/opleidingsdomeinen", v, codes_domeinen, 1, 16);
+		check_codes(errs, "/opleidingsdomeinen", v, codes_domeinen, 1, CODELIST_OPLEIDINGSDOMEIN_N);
 	const json_t *kind = member(doc, "route_kind");
 	if (json_is_string(kind) && strcmp(json_string_value(kind), "geintegreerde_route") == 0) {
 		/* by law: basisberoepsgerichte leerweg to mbo niveau 2 */

@@ -21,7 +21,8 @@
   var FILTERS = ['q', 'region', 'profiel', 'leerweg', 'niveau', 'route_kind'];
   var MULTI = { region: true, profiel: true, leerweg: true, niveau: true, route_kind: true };
 
-  var KINDS = ['doorlopende_leerroute', 'geintegreerde_route', 'leerlab', 'samenwerking'];
+  // The route kinds' codes in code-list order, from /codelists (set before anything is drawn).
+  var KINDS = [];
   var CHOROPLETH_COLOURS = ['#f2f0f7', '#cbc9e2', '#9e9ac8', '#756bb1', '#54278f'];
   var NO_DATA_COLOUR = '#d9d9d9';
   var REGION_TYPES = ['provincie', 'arbeidsmarktregio', 'rmc', 'gemeente'];
@@ -86,7 +87,8 @@
   }
 
   function kindOf(code) {
-    return KINDS.indexOf(code) >= 0 ? code : 'samenwerking';
+    // an unknown kind is drawn as the last one, other cooperation
+    return KINDS.indexOf(code) >= 0 ? code : KINDS[KINDS.length - 1];
   }
 
   function kindLabel(code) {
@@ -557,12 +559,12 @@
       radius: 64,
       maxZoom: map.getMaxZoom(),
       map: function (p) {
-        var c = { c0: 0, c1: 0, c2: 0, c3: 0 };
-        c['c' + KINDS.indexOf(kindOf(p.kind))] = 1;
+        var c = {};
+        KINDS.forEach(function (k, i) { c['c' + i] = k === kindOf(p.kind) ? 1 : 0; });
         return c;
       },
       reduce: function (acc, p) {
-        acc.c0 += p.c0; acc.c1 += p.c1; acc.c2 += p.c2; acc.c3 += p.c3;
+        KINDS.forEach(function (k, i) { acc['c' + i] += p['c' + i]; });
       },
     });
     var points = [];
@@ -581,7 +583,7 @@
     var circ = 2 * Math.PI * r;
     var offset = 0;
     var arcs = '';
-    var counts = [props.c0, props.c1, props.c2, props.c3];
+    var counts = KINDS.map(function (k, i) { return props['c' + i]; });
     counts.forEach(function (c, i) {
       if (!c) return;
       var len = (c / n) * circ;
@@ -1360,6 +1362,7 @@
         region_type: lookup(codelists.region_types, 'type', 'label'),
         agreement: lookup(codelists.agreement_topics, 'code', 'label'),
       };
+      KINDS = codelists.route_kinds.map(function (k) { return k.code; });
       state.codelists = codelists;
       buildControls(codelists);
       showFilters();
