@@ -1,7 +1,7 @@
 /* Request targets: target_parse (path segments, query parameters, percent-decoding), then
  * query_validate against the parameter specifications of every collection (items and single
- * features) and a table with the edge cases of every parameter type, query_pg_array on the lists
- * and query_build (the paging links) on the values.
+ * features) and a table with the edge cases of every parameter type, db_array_literal (the
+ * store's array literal) on the lists and query_build (the paging links) on the values.
  *
  * Invariants: a target that parses re-encodes to one that parses to the same segments and
  * parameters; decoding agrees with a plain reference decoder; every validated value is what its
@@ -18,6 +18,7 @@
 #include "fuzz.h"
 #include "http/query.h"
 #include "api/resource.h"
+#include "store/pg.h"
 
 /* --- a reference decoder and encoder --- */
 
@@ -228,7 +229,9 @@ out_end:
 
 static void check_pg_array(const struct pvalue *v)
 {
-	char *lit = query_pg_array(v);
+	struct db_list list = resource_list(v);
+	int oom = 0;
+	char *lit = db_array_literal(&list, &oom);
 	if (!v->present) {
 		FUZZ_CHECK(lit == NULL, "an array literal for a parameter that is not there");
 		return;

@@ -17,6 +17,7 @@
 #include "http/query.h"
 #include "http/router.h"
 #include "api/routes.h"
+#include "store/pg.h"
 #include "http/validate.h"
 
 /* --- request targets --- */
@@ -122,6 +123,14 @@ static size_t validate(const char *raw, struct pvalue *v, struct perrors *errs)
 	return n;
 }
 
+/* A list parameter as the store sends it to PostgreSQL: an array literal, or NULL when absent. */
+static char *pg_array(const struct pvalue *v)
+{
+	struct db_list list = {.present = v->present, .items = (const char *const *)v->items, .n = v->nitems};
+	int oom = 0;
+	return db_array_literal(&list, &oom);
+}
+
 START_TEST(params_valid)
 {
 	struct pvalue v[NSPECS];
@@ -133,7 +142,7 @@ START_TEST(params_valid)
 	ck_assert_str_eq(v[3].items[1], "GM0363");
 	ck_assert_str_eq(v[4].items[1], "4");
 	ck_assert(v[6].num == 0.01);
-	char *arr = query_pg_array(&v[3]);
+	char *arr = pg_array(&v[3]);
 	ck_assert_str_eq(arr, "{\"AM13\",\"GM0363\"}");
 	free(arr);
 	query_values_release(v, NSPECS);
@@ -230,11 +239,11 @@ START_TEST(params_pg_array_escapes)
 	v.items[0] = q;
 	v.items[1] = bs;
 	v.nitems = 2;
-	char *s = query_pg_array(&v);
+	char *s = pg_array(&v);
 	ck_assert_str_eq(s, "{\"a\\\"b\",\"c\\\\d\"}");
 	free(s);
 	v.present = 0;
-	ck_assert_ptr_null(query_pg_array(&v));
+	ck_assert_ptr_null(pg_array(&v));
 }
 END_TEST
 

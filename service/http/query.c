@@ -370,29 +370,6 @@ void query_values_release(struct pvalue *v, size_t n)
 	}
 }
 
-char *query_pg_array(const struct pvalue *v)
-{
-	if (!v->present)
-		return NULL;
-	struct buf b;
-	buf_init(&b, 1 << 20);
-	buf_puts(&b, "{");
-	for (size_t i = 0; i < v->nitems; i++) {
-		buf_puts(&b, i ? ",\"" : "\"");
-		for (const char *p = v->items[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_append(&b, "\\", 1);
-			buf_append(&b, p, 1);
-		}
-		buf_puts(&b, "\"");
-	}
-	if (buf_puts(&b, "}") < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
-}
-
 static int encode(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";

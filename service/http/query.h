@@ -88,10 +88,6 @@ size_t query_validate(const struct target *t, const struct pspec *specs, size_t 
 		      struct pvalue *out, struct perrors *errs);
 void query_values_release(struct pvalue *v, size_t n);
 
-/* A PostgreSQL array literal of the items ({"a","b"}), or NULL when the parameter is absent.
- * The caller frees it. */
-char *query_pg_array(const struct pvalue *v);
-
 /* Appends "name=value&..." for the present parameters in spec order, percent-encoded, replacing
  * the values of the parameters named in override_names by override_values (NULL drops one). */
 int query_build(struct buf *b, const struct pspec *specs, const struct pvalue *vals, size_t n,
