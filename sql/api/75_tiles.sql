@@ -123,7 +123,7 @@ $f$
   end if;
   return null;
 end
-$$$f$;
+$$ $f$;
 end
 $gen$;
 
@@ -266,7 +266,7 @@ $f$
   cross join lateral (select st_transform(st_point(k.mx, k.my, 3857), 4326) as g) p
   order by k.n desc, k.cy, k.cx;
 end
-$$$f$;
+$$ $f$;
 end
 $gen$;
 
