@@ -72,6 +72,27 @@ return case when route_kind in (''doorlopende_leerroute'', ''geintegreerde_route
 end
 $gen$;
 
+-- An initiative's region of each type, from its region codes: a column per type of
+-- ref.region_type (in its order), named as the type, the code that starts with the type's
+-- prefix. Written out from ref by the DO block; a SQL function of one SELECT, so that the
+-- planner puts it inline in kaart.overview_refresh as if it were spelled out there.
+do $gen$
+declare
+  r record;
+  cols text := '';   -- '<type> text' per region type
+  sel text := '';    -- 'max(r) filter (where r like ''<prefix>%'') as <type>' per region type
+begin
+  for r in select type, prefix from ref.region_type order by sort loop
+    cols := cols || case when cols = '' then '' else ', ' end || format('%I text', r.type);
+    sel := sel || case when sel = '' then '' else E',\n         ' end
+           || format('max(r) filter (where r like %L) as %I', r.prefix || '%', r.type);
+  end loop;
+  execute format('create function kaart.overview_region_columns(codes text[]) returns table (%s)
+language sql immutable parallel safe
+as %L', cols, E'\n  select ' || sel || E'\n  from unnest(codes) r\n');
+end
+$gen$;
+
 -- A tally (or a sum of tallies) of n fields as its 8n digits, and the count in field k of those.
 -- (tally_overflow takes the tally so that the planner does not raise it while folding constants.)
 create function kaart.tally_overflow(tally numeric) returns text
@@ -245,12 +266,7 @@ begin
              kaart.coverage_tally(i.route_kind, i.profielen, i.niveaus) as cells
       from target t
       join kaart.initiative i on i.id = t.id
-      cross join lateral (
-        select max(r) filter (where r like 'PV%') as provincie,
-               max(r) filter (where r like 'AM%') as arbeidsmarktregio,
-               max(r) filter (where r like 'MC%') as rmc,
-               max(r) filter (where r like 'GM%') as gemeente
-        from unnest(i.region_codes) r) rc
+      cross join lateral kaart.overview_region_columns(i.region_codes) rc
       where i.published_at is not null
         and i.status in ('published', 'withdrawn')
     ), gone as (
@@ -507,7 +523,7 @@ create trigger overview_contact_truncate after truncate on kaart.contact_person
 
 -- The rows of the initiatives that exist already.
 
-revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
+revoke all on function kaart.overview_fields(), kaart.coverage_fields(), kaart.overview_region_columns(text[]),
   kaart.overview_tally(text, integer[], text[], text[], boolean, boolean),
   kaart.coverage_tally(text, text[], integer[]), kaart.tally_overflow(numeric), kaart.tally_digits(numeric, integer),
   kaart.tally_field(text, integer), kaart.tally_counts(numeric, text[]),
