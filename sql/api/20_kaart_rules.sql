@@ -45,6 +45,23 @@ begin
 end
 $$;
 
+-- The order of a code list (leerweg, profiel, agreement_topic) for kaart.canonical_codes: that of
+-- ref (filled from geo/codelists.json before the api is made), written in as constants by the DO
+-- block so that a call with a constant list name folds to its array when planned.
+-- (Opleidingsdomeinen and crebo codes sort by their code: canonical_codes with '{}'.)
+do $gen$
+begin
+  execute format('create function kaart.code_order(list text) returns text[]
+language sql immutable parallel safe
+return case list when ''leerweg'' then %L::text[]
+                 when ''profiel'' then %L::text[]
+                 when ''agreement_topic'' then %L::text[] end',
+    array(select code from ref.leerweg order by sort),
+    array(select code from ref.profiel order by sort),
+    array(select code from ref.agreement_topic order by sort));
+end
+$gen$;
+
 -- What the parties of one initiative add up to: the BRINs of its vo and mbo parties and its school
 -- locations (as stored in kaart.initiative.brins / vestigingen: sorted, unique, empty when none),
 -- and whether it has the vo and the mbo party a published initiative needs.
@@ -107,10 +124,10 @@ begin
   new.place := nullif(btrim(new.place), '');
   -- (an array of one element is canonical already; its code is checked by the CHECKs)
   if cardinality(new.leerwegen) > 1 then
-    new.leerwegen := kaart.canonical_codes(new.leerwegen, '{BB,KB,GL,TL}');
+    new.leerwegen := kaart.canonical_codes(new.leerwegen, kaart.code_order('leerweg'));
   end if;
   if cardinality(new.profielen) > 1 then
-    new.profielen := kaart.canonical_codes(new.profielen, '{BWI,PIE,MT,MVI,MAT,ZW,EO,HBR,GR,DP}');
+    new.profielen := kaart.canonical_codes(new.profielen, kaart.code_order('profiel'));
   end if;
   if cardinality(new.opleidingsdomeinen) > 1 then
     new.opleidingsdomeinen := kaart.canonical_codes(new.opleidingsdomeinen, '{}');
@@ -119,8 +136,7 @@ begin
     new.crebo := kaart.canonical_codes(new.crebo, '{}');
   end if;
   if cardinality(new.agreement_topics) > 1 then
-    new.agreement_topics := kaart.canonical_codes(new.agreement_topics,
-      '{profiel_domein,dagelijkse_leiding,inrichting,overstapoptie,bedrijfsleven,geschilbeslechting,toetreding_opzegging,medezeggenschap,overdracht_bekostiging}');
+    new.agreement_topics := kaart.canonical_codes(new.agreement_topics, kaart.code_order('agreement_topic'));
   end if;
   if cardinality(new.niveaus) > 1 then
     new.niveaus := array(select distinct n from unnest(new.niveaus) n order by n);

@@ -415,8 +415,8 @@ begin
   return jsonb_build_object(
     'name', btrim(regexp_replace(f.name, '\s+', ' ', 'g')),
     'route_kind', f.route_kind,
-    'leerwegen', to_jsonb(kaart.canonical_codes(f.leerwegen, '{BB,KB,GL,TL}')),
-    'profielen', to_jsonb(kaart.canonical_codes(f.profielen, '{BWI,PIE,MT,MVI,MAT,ZW,EO,HBR,GR,DP}')),
+    'leerwegen', to_jsonb(kaart.canonical_codes(f.leerwegen, kaart.code_order('leerweg'))),
+    'profielen', to_jsonb(kaart.canonical_codes(f.profielen, kaart.code_order('profiel'))),
     'niveaus', to_jsonb(array(select distinct x from unnest(f.niveaus) x order by x)),
     'opleidingsdomeinen', to_jsonb(kaart.canonical_codes(f.opleidingsdomeinen, '{}')),
     'crebo', to_jsonb(kaart.canonical_codes(f.crebo, '{}')),
@@ -430,8 +430,7 @@ begin
                      then jsonb_build_object('lon', round(st_x(f.geom)::numeric, 6), 'lat', round(st_y(f.geom)::numeric, 6)) end,
     'conditions', jsonb_build_object(
       'agreement_signed_on', f.agreement_signed_on,
-      'agreement_topics', to_jsonb(kaart.canonical_codes(f.agreement_topics,
-        '{profiel_domein,dagelijkse_leiding,inrichting,overstapoptie,bedrijfsleven,geschilbeslechting,toetreding_opzegging,medezeggenschap,overdracht_bekostiging}')),
+      'agreement_topics', to_jsonb(kaart.canonical_codes(f.agreement_topics, kaart.code_order('agreement_topic'))),
       'rio_registered', f.rio_registered,
       'combined_pta_oer', f.combined_pta_oer,
       'cohort_guarantee', f.cohort_guarantee),

@@ -4,59 +4,94 @@
 -- kaart.contact_person.
 set local role routekaart_owner;
 
--- The fields of a tally, in order. The code lists are checked against ref at the end.
-create function kaart.overview_fields() returns text[]
+-- The code lists come from ref (filled from geo/codelists.json before the api is made): the four
+-- functions below are written out here from its rows, as constants, so that they stay immutable
+-- and as fast as literal lists. A changed list changes them on the next migrate.sh run.
+do $gen$
+declare
+  r record;
+  flags text := '';      -- kaart.overview_tally's 0/1 flags, in the order of its fields
+  cells text := '';      -- kaart.coverage_tally's profiel fields
+  niveaus text := '';    -- and the niveau flags of one profiel
+begin
+  -- The fields of a tally, in order: route kinds, niveaus (those of routes), profielen,
+  -- opleidingsdomeinen (each in code-list order), then the two conditions.
+  execute format('create function kaart.overview_fields() returns text[]
 language sql immutable parallel safe
-return '{route_kind:doorlopende_leerroute,route_kind:geintegreerde_route,route_kind:leerlab,route_kind:samenwerking,'
-       'niveau:2,niveau:3,niveau:4,'
-       'profiel:BWI,profiel:PIE,profiel:MT,profiel:MVI,profiel:MAT,profiel:ZW,profiel:EO,profiel:HBR,profiel:GR,profiel:DP,'
-       'opleidingsdomein:a,opleidingsdomein:b,opleidingsdomein:c,opleidingsdomein:d,opleidingsdomein:e,'
-       'opleidingsdomein:f,opleidingsdomein:g,opleidingsdomein:h,opleidingsdomein:i,opleidingsdomein:j,'
-       'opleidingsdomein:k,opleidingsdomein:l,opleidingsdomein:m,opleidingsdomein:n,opleidingsdomein:o,'
-       'opleidingsdomein:p,condition:rio_registered,condition:cohort_guarantee}'::text[];
+return %L::text[]',
+    array(select 'route_kind:' || code from ref.route_kind order by sort)
+    || array(select 'niveau:' || niveau from ref.niveau where allowed_for_routes order by niveau)
+    || array(select 'profiel:' || code from ref.profiel order by sort)
+    || array(select 'opleidingsdomein:' || code from ref.opleidingsdomein order by code)
+    || '{condition:rio_registered,condition:cohort_guarantee}'::text[]);
 
--- The fields of a coverage tally: profiel:niveau, profielen in code-list order, niveaus 2, 3, 4.
-create function kaart.coverage_fields() returns text[]
+  -- The fields of a coverage tally: profiel:niveau, profielen in code-list order, then niveaus.
+  execute format('create function kaart.coverage_fields() returns text[]
 language sql immutable parallel safe
-return '{BWI:2,BWI:3,BWI:4,PIE:2,PIE:3,PIE:4,MT:2,MT:3,MT:4,MVI:2,MVI:3,MVI:4,MAT:2,MAT:3,MAT:4,'
-       'ZW:2,ZW:3,ZW:4,EO:2,EO:3,EO:4,HBR:2,HBR:3,HBR:4,GR:2,GR:3,GR:4,DP:2,DP:3,DP:4}'::text[];
+return %L::text[]',
+    array(select p.code || ':' || n.niveau from ref.profiel p cross join ref.niveau n
+          where n.allowed_for_routes order by p.sort, n.niveau));
 
--- An initiative's tally, in the order of kaart.overview_fields(). Joining the 0/1 flags with
--- seven zeros between them gives one field of 8 digits per flag (the first one's leading zeros
--- left out).
-create function kaart.overview_tally(route_kind text, niveaus integer[], profielen text[],
+  for r in select code from ref.route_kind order by sort loop
+    flags := flags || format('route_kind = %L, ', r.code);
+  end loop;
+  for r in select niveau from ref.niveau where allowed_for_routes order by niveau loop
+    flags := flags || format('%L = any (niveaus), ', r.niveau);
+    niveaus := niveaus || case when niveaus = '' then '' else ', ' end || format('%L = any (niveaus)', r.niveau);
+  end loop;
+  for r in select code from ref.profiel order by sort loop
+    flags := flags || format('%L = any (profielen), ', r.code);
+    cells := cells || case when cells = '' then '' else ' || ' end
+             || format('case when %L = any (profielen) then b else z end', r.code);
+  end loop;
+  for r in select code from ref.opleidingsdomein order by code loop
+    flags := flags || format('%L = any (opleidingsdomeinen), ', r.code);
+  end loop;
+
+  -- An initiative's tally, in the order of kaart.overview_fields(). Joining the 0/1 flags with
+  -- seven zeros between them gives one field of 8 digits per flag (the first one's leading
+  -- zeros left out).
+  execute format('create function kaart.overview_tally(route_kind text, niveaus integer[], profielen text[],
                                      opleidingsdomeinen text[], rio_registered boolean,
                                      cohort_guarantee boolean) returns numeric
 language sql immutable parallel safe
-return array_to_string(array[
-    route_kind = 'doorlopende_leerroute', route_kind = 'geintegreerde_route',
-    route_kind = 'leerlab', route_kind = 'samenwerking',
-    2 = any (niveaus), 3 = any (niveaus), 4 = any (niveaus),
-    'BWI' = any (profielen), 'PIE' = any (profielen), 'MT' = any (profielen), 'MVI' = any (profielen),
-    'MAT' = any (profielen), 'ZW' = any (profielen), 'EO' = any (profielen), 'HBR' = any (profielen),
-    'GR' = any (profielen), 'DP' = any (profielen),
-    'a' = any (opleidingsdomeinen), 'b' = any (opleidingsdomeinen), 'c' = any (opleidingsdomeinen),
-    'd' = any (opleidingsdomeinen), 'e' = any (opleidingsdomeinen), 'f' = any (opleidingsdomeinen),
-    'g' = any (opleidingsdomeinen), 'h' = any (opleidingsdomeinen), 'i' = any (opleidingsdomeinen),
-    'j' = any (opleidingsdomeinen), 'k' = any (opleidingsdomeinen), 'l' = any (opleidingsdomeinen),
-    'm' = any (opleidingsdomeinen), 'n' = any (opleidingsdomeinen), 'o' = any (opleidingsdomeinen),
-    'p' = any (opleidingsdomeinen),
-    coalesce(rio_registered, false), coalesce(cohort_guarantee, false)]::integer[], '0000000')::numeric;
+return array_to_string(array[%s
+    coalesce(rio_registered, false), coalesce(cohort_guarantee, false)]::integer[], ''0000000'')::numeric', flags);
 
--- An initiative's coverage tally: per profiel (in order) the three niveau fields when it has the
--- profiel, zeros when not; 0 for kinds other than doorlopende leerroute and geïntegreerde route.
-create function kaart.coverage_tally(route_kind text, profielen text[], niveaus integer[]) returns numeric
+  -- An initiative's coverage tally: per profiel (in order) the niveau fields when it has the
+  -- profiel, zeros when not; 0 for kinds other than doorlopende leerroute and geïntegreerde
+  -- route (the two routes to an mbo diploma: which kinds those are is not in the code list).
+  execute format('create function kaart.coverage_tally(route_kind text, profielen text[], niveaus integer[]) returns numeric
 language sql immutable parallel safe
-return case when route_kind in ('doorlopende_leerroute', 'geintegreerde_route') then
-  (select (case when 'BWI' = any (profielen) then b else z end || case when 'PIE' = any (profielen) then b else z end
-           || case when 'MT' = any (profielen) then b else z end || case when 'MVI' = any (profielen) then b else z end
-           || case when 'MAT' = any (profielen) then b else z end || case when 'ZW' = any (profielen) then b else z end
-           || case when 'EO' = any (profielen) then b else z end || case when 'HBR' = any (profielen) then b else z end
-           || case when 'GR' = any (profielen) then b else z end || case when 'DP' = any (profielen) then b else z end)::numeric
-   from (select '0000000' || array_to_string(array[2 = any (niveaus), 3 = any (niveaus), 4 = any (niveaus)]::integer[],
-                                             '0000000') as b,
-                repeat('0', 24) as z) x)
-  else 0 end;
+return case when route_kind in (''doorlopende_leerroute'', ''geintegreerde_route'') then
+  (select (%s)::numeric
+   from (select ''0000000'' || array_to_string(array[%s]::integer[], ''0000000'') as b,
+                repeat(''0'', %L) as z) x)
+  else 0 end', cells, niveaus,
+    8 * (select count(*) from ref.niveau where allowed_for_routes));
+end
+$gen$;
+
+-- An initiative's region of each type, from its region codes: a column per type of
+-- ref.region_type (in its order), named as the type, the code that starts with the type's
+-- prefix. Written out from ref by the DO block; a SQL function of one SELECT, so that the
+-- planner puts it inline in kaart.overview_refresh as if it were spelled out there.
+do $gen$
+declare
+  r record;
+  cols text := '';   -- '<type> text' per region type
+  sel text := '';    -- 'max(r) filter (where r like ''<prefix>%'') as <type>' per region type
+begin
+  for r in select type, prefix from ref.region_type order by sort loop
+    cols := cols || case when cols = '' then '' else ', ' end || format('%I text', r.type);
+    sel := sel || case when sel = '' then '' else E',\n         ' end
+           || format('max(r) filter (where r like %L) as %I', r.prefix || '%', r.type);
+  end loop;
+  execute format('create function kaart.overview_region_columns(codes text[]) returns table (%s)
+language sql immutable parallel safe
+as %L', cols, E'\n  select ' || sel || E'\n  from unnest(codes) r\n');
+end
+$gen$;
 
 -- A tally (or a sum of tallies) of n fields as its 8n digits, and the count in field k of those.
 -- (tally_overflow takes the tally so that the planner does not raise it while folding constants.)
@@ -231,12 +266,7 @@ begin
              kaart.coverage_tally(i.route_kind, i.profielen, i.niveaus) as cells
       from target t
       join kaart.initiative i on i.id = t.id
-      cross join lateral (
-        select max(r) filter (where r like 'PV%') as provincie,
-               max(r) filter (where r like 'AM%') as arbeidsmarktregio,
-               max(r) filter (where r like 'MC%') as rmc,
-               max(r) filter (where r like 'GM%') as gemeente
-        from unnest(i.region_codes) r) rc
+      cross join lateral kaart.overview_region_columns(i.region_codes) rc
       where i.published_at is not null
         and i.status in ('published', 'withdrawn')
     ), gone as (
@@ -493,7 +523,7 @@ create trigger overview_contact_truncate after truncate on kaart.contact_person
 
 -- The rows of the initiatives that exist already.
 
-revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
+revoke all on function kaart.overview_fields(), kaart.coverage_fields(), kaart.overview_region_columns(text[]),
   kaart.overview_tally(text, integer[], text[], text[], boolean, boolean),
   kaart.coverage_tally(text, text[], integer[]), kaart.tally_overflow(numeric), kaart.tally_digits(numeric, integer),
   kaart.tally_field(text, integer), kaart.tally_counts(numeric, text[]),
@@ -506,15 +536,8 @@ revoke all on function kaart.overview_fields(), kaart.coverage_fields(),
 
 do $$
 begin
-  assert (select array_agg('route_kind:' || code order by sort) from ref.route_kind) = (kaart.overview_fields())[1:4];
-  assert (select array_agg('niveau:' || niveau order by niveau) from ref.niveau where allowed_for_routes)
-         = (kaart.overview_fields())[5:7];
-  assert (select array_agg('profiel:' || code order by sort) from ref.profiel) = (kaart.overview_fields())[8:17];
-  assert (select array_agg('opleidingsdomein:' || code order by code) from ref.opleidingsdomein)
-         = (kaart.overview_fields())[18:33];
-  assert cardinality(kaart.overview_fields()) = 35;
-  assert (select array_agg(p.code || ':' || n.niveau order by p.sort, n.niveau)
-          from ref.profiel p cross join ref.niveau n where n.allowed_for_routes) = kaart.coverage_fields();
+  -- the fields are ref's by construction; the two route kinds that coverage_tally names are in it
+  assert (select count(*) from ref.route_kind where code in ('doorlopende_leerroute', 'geintegreerde_route')) = 2;
   -- every field on its own
   assert (select bool_and(array(select c.field from kaart.tally_counts(t, kaart.overview_fields()) c where c.n = 1)
                           = array[f] and (select sum(c.n) from kaart.tally_counts(t, kaart.overview_fields()) c) = 1)

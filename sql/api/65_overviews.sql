@@ -20,26 +20,84 @@ return (day + 1)::timestamp at time zone 'Europe/Amsterdam';
 
 -- vmbo school locations with the code of their region of this type in the current division
 -- (through their gemeente); none for an unknown type.
-create function kaart.vmbo_locations_in(region_type text)
+-- The region types, route kinds, niveaus, profielen and opleidingsdomeinen below are those of ref
+-- (filled from geo/codelists.json before the api is made), in their order: the DO block writes
+-- them into the functions as constants. The region code of a type is its column of that name
+-- (kaart.overview_initiative, overview_route, overview_presence) or <type>_code
+-- (ref.gemeente_regio); the counts are the fields of kaart.overview_fields() and
+-- kaart.coverage_fields() (api/60_overview_facts.sql), at their positions.
+do $gen$
+declare
+  r record;
+  q record;
+  g_code text := '';     -- ' when <type> then g.<type>_code' per region type
+  f_col text := '';      -- ' when <type> then f.<type>'
+  p_col text := '';      -- ' when <type> then p.<type>'
+  types text := '';      -- the region types as literals
+  kinds text := '';      -- '<code>', kaart.tally_field(x.d, <position>) per route kind,
+  niveaus text := '';    -- niveau,
+  profielen text := '';  -- profiel
+  domeinen text := '';   -- and opleidingsdomein
+  rio text;              -- the positions of the conditions
+  cohort text;
+  nfields text;          -- the number of fields
+  cells text := '';      -- coverage_cells: '<profiel>', json_build_object('<niveau>', ...) per profiel
+  one text;
+begin
+  for r in select type from ref.region_type order by sort loop
+    g_code := g_code || format(' when %L then g.%I', r.type, r.type || '_code');
+    f_col := f_col || format(' when %L then f.%I', r.type, r.type);
+    p_col := p_col || format(' when %L then p.%I', r.type, r.type);
+    types := types || case when types = '' then '' else ', ' end || format('%L', r.type);
+  end loop;
+  for r in select split_part(u.f, ':', 1) as list, split_part(u.f, ':', 2) as code, u.k
+           from unnest(kaart.overview_fields()) with ordinality u(f, k) order by u.k loop
+    if r.list = 'route_kind' then
+      kinds := kinds || case when kinds = '' then '' else ', ' end
+               || format('%L, kaart.tally_field(x.d, %L)', r.code, r.k);
+    elsif r.list = 'niveau' then
+      niveaus := niveaus || case when niveaus = '' then '' else ', ' end
+                 || format('%L, kaart.tally_field(x.d, %L)', r.code, r.k);
+    elsif r.list = 'profiel' then
+      profielen := profielen || case when profielen = '' then '' else ', ' end
+                   || format('%L, kaart.tally_field(x.d, %L)', r.code, r.k);
+    elsif r.list = 'opleidingsdomein' then
+      domeinen := domeinen || case when domeinen = '' then '' else ', ' end
+                  || format('%L, kaart.tally_field(x.d, %L)', r.code, r.k);
+    end if;
+  end loop;
+  rio := format('%L', array_position(kaart.overview_fields(), 'condition:rio_registered'));
+  cohort := format('%L', array_position(kaart.overview_fields(), 'condition:cohort_guarantee'));
+  nfields := format('%L', cardinality(kaart.overview_fields()));
+  for q in select code from ref.profiel order by sort loop
+    one := '';
+    for r in select split_part(u.f, ':', 2) as niveau, u.k
+             from unnest(kaart.coverage_fields()) with ordinality u(f, k)
+             where split_part(u.f, ':', 1) = q.code order by u.k loop
+      one := one || case when one = '' then '' else ', ' end
+             || format('%L, kaart.tally_field(d, %L)', r.niveau, r.k);
+    end loop;
+    cells := cells || case when cells = '' then '' else E',\n  ' end
+             || format('%L, json_build_object(', q.code) || one || ')';
+  end loop;
+
+  execute $f$create function kaart.vmbo_locations_in(region_type text)
 returns table (vestigingscode text, name text, plaats text, gemeente_code text, leerlingen integer, code text)
 language sql stable
 as $$
   select s.vestigingscode, s.name, s.plaats, s.gemeente_code, s.leerlingen,
-         case $1 when 'provincie' then g.provincie_code
-                 when 'arbeidsmarktregio' then g.arbeidsmarktregio_code
-                 when 'rmc' then g.rmc_code
-                 when 'gemeente' then g.gemeente_code end
+         case $1$f$ || g_code || $f$ end
   from ref.school_location s
   join ref.gemeente_regio g on g.gemeente_code = s.gemeente_code
   join ref.division d on d.year = g.year and d.is_current
   where s.sector = 'vo' and s.vmbo
-    and $1 in ('provincie', 'arbeidsmarktregio', 'rmc', 'gemeente')
-$$;
+    and $1 in ($f$ || types || $f$)
+$$ $f$;
 
--- The overview object of every region of a type (or of one region), one row each: one pass over
--- the counted initiatives for the counts by region, and the few thousand rows of
--- kaart.overview_presence for the locations, mbo parties and companies taking part.
-create function kaart.overview_regions(region_type text, as_of date, region_code text)
+  -- The overview object of every region of a type (or of one region), one row each: one pass over
+  -- the counted initiatives for the counts by region, and the few thousand rows of
+  -- kaart.overview_presence for the locations, mbo parties and companies taking part.
+  execute $f$create function kaart.overview_regions(region_type text, as_of date, region_code text)
 returns table (code text, overview json)
 language sql stable
 as $$
@@ -55,27 +113,18 @@ as $$
     from ref.region r join rt on rt.type = r.type and rt.year = r.year
     where $3 is null or r.code = $3
   ), totals as (
-    select case $1 when 'provincie' then f.provincie
-                   when 'arbeidsmarktregio' then f.arbeidsmarktregio
-                   when 'rmc' then f.rmc
-                   when 'gemeente' then f.gemeente end as code,
+    select case $1$f$ || f_col || $f$ end as code,
            count(*)::integer as n,
            sum(f.tally) as tally,
            count(*) filter (where f.agreement_signed_on <= (select day from b))::integer as with_agreement
     from kaart.overview_initiative f
     where f.published_at < (select day_end from b)
       and (f.withdrawn_at is null or f.withdrawn_at >= (select day_end from b))
-      and ($3 is null or $3 = case $1 when 'provincie' then f.provincie
-                                      when 'arbeidsmarktregio' then f.arbeidsmarktregio
-                                      when 'rmc' then f.rmc
-                                      when 'gemeente' then f.gemeente end)
+      and ($3 is null or $3 = case $1$f$ || f_col || $f$ end)
     group by 1
   ), present as (
     select p.kind, p.key,
-           case $1 when 'provincie' then p.provincie
-                   when 'arbeidsmarktregio' then p.arbeidsmarktregio
-                   when 'rmc' then p.rmc
-                   when 'gemeente' then p.gemeente end as code
+           case $1$f$ || p_col || $f$ end as code
     from kaart.overview_presence p
     where p.since < (select day_end from b)
       and (p.until is null or p.until >= (select day_end from b))
@@ -109,23 +158,10 @@ as $$
     'year', r.year,
     'initiatives', coalesce(t.n, 0),
     -- x.d: the digits of the fields of kaart.overview_fields(), in order
-    'by_route_kind', json_build_object(
-      'doorlopende_leerroute', kaart.tally_field(x.d, 1), 'geintegreerde_route', kaart.tally_field(x.d, 2),
-      'leerlab', kaart.tally_field(x.d, 3), 'samenwerking', kaart.tally_field(x.d, 4)),
-    'by_niveau', json_build_object(
-      '2', kaart.tally_field(x.d, 5), '3', kaart.tally_field(x.d, 6), '4', kaart.tally_field(x.d, 7)),
-    'by_profiel', json_build_object(
-      'BWI', kaart.tally_field(x.d, 8), 'PIE', kaart.tally_field(x.d, 9), 'MT', kaart.tally_field(x.d, 10),
-      'MVI', kaart.tally_field(x.d, 11), 'MAT', kaart.tally_field(x.d, 12), 'ZW', kaart.tally_field(x.d, 13),
-      'EO', kaart.tally_field(x.d, 14), 'HBR', kaart.tally_field(x.d, 15), 'GR', kaart.tally_field(x.d, 16),
-      'DP', kaart.tally_field(x.d, 17)),
-    'by_opleidingsdomein', json_build_object(
-      'a', kaart.tally_field(x.d, 18), 'b', kaart.tally_field(x.d, 19), 'c', kaart.tally_field(x.d, 20),
-      'd', kaart.tally_field(x.d, 21), 'e', kaart.tally_field(x.d, 22), 'f', kaart.tally_field(x.d, 23),
-      'g', kaart.tally_field(x.d, 24), 'h', kaart.tally_field(x.d, 25), 'i', kaart.tally_field(x.d, 26),
-      'j', kaart.tally_field(x.d, 27), 'k', kaart.tally_field(x.d, 28), 'l', kaart.tally_field(x.d, 29),
-      'm', kaart.tally_field(x.d, 30), 'n', kaart.tally_field(x.d, 31), 'o', kaart.tally_field(x.d, 32),
-      'p', kaart.tally_field(x.d, 33)),
+    'by_route_kind', json_build_object($f$ || kinds || $f$),
+    'by_niveau', json_build_object($f$ || niveaus || $f$),
+    'by_profiel', json_build_object($f$ || profielen || $f$),
+    'by_opleidingsdomein', json_build_object($f$ || domeinen || $f$),
     'vmbo_locations', coalesce(l.n, 0),
     'vmbo_locations_participating', coalesce(l.participating, 0),
     'vmbo_participation_share', round(l.participating::numeric / nullif(l.n, 0), 4),
@@ -133,33 +169,25 @@ as $$
     'mbo_institutions', coalesce(p.mbo, 0),
     'companies', coalesce(p.companies, 0),
     'with_agreement', coalesce(t.with_agreement, 0),
-    'with_rio', kaart.tally_field(x.d, 34),
-    'with_cohort_guarantee', kaart.tally_field(x.d, 35),
+    'with_rio', kaart.tally_field(x.d, $f$ || rio || $f$),
+    'with_cohort_guarantee', kaart.tally_field(x.d, $f$ || cohort || $f$),
     'sbo_contact_locations', coalesce(l.sbo, 0),
     'sbo_contact_share', round(l.sbo::numeric / nullif(l.n, 0), 4))
   from region r
   left join totals t on t.code = r.code
   left join party_totals p on p.code = r.code
   left join location_totals l on l.code = r.code
-  cross join lateral (select kaart.tally_digits(t.tally, 35) as d offset 0) x
+  cross join lateral (select kaart.tally_digits(t.tally, $f$ || nfields || $f$) as d offset 0) x
   order by r.code
-$$;
+$$ $f$;
 
--- The cells of a coverage tally (its digits, kaart.tally_digits(cells, 30): the fields of
--- kaart.coverage_fields() in order) as {"BWI": {"2": n, "3": n, "4": n}, ...}.
-create function kaart.coverage_cells(d text) returns json
+  -- The cells of a coverage tally (its digits, kaart.tally_digits(cells, n): the n fields of
+  -- kaart.coverage_fields() in order) as {"BWI": {"2": n, "3": n, "4": n}, ...}.
+  execute $f$create function kaart.coverage_cells(d text) returns json
 language sql immutable parallel safe
-return json_build_object(
-  'BWI', json_build_object('2', kaart.tally_field(d, 1), '3', kaart.tally_field(d, 2), '4', kaart.tally_field(d, 3)),
-  'PIE', json_build_object('2', kaart.tally_field(d, 4), '3', kaart.tally_field(d, 5), '4', kaart.tally_field(d, 6)),
-  'MT', json_build_object('2', kaart.tally_field(d, 7), '3', kaart.tally_field(d, 8), '4', kaart.tally_field(d, 9)),
-  'MVI', json_build_object('2', kaart.tally_field(d, 10), '3', kaart.tally_field(d, 11), '4', kaart.tally_field(d, 12)),
-  'MAT', json_build_object('2', kaart.tally_field(d, 13), '3', kaart.tally_field(d, 14), '4', kaart.tally_field(d, 15)),
-  'ZW', json_build_object('2', kaart.tally_field(d, 16), '3', kaart.tally_field(d, 17), '4', kaart.tally_field(d, 18)),
-  'EO', json_build_object('2', kaart.tally_field(d, 19), '3', kaart.tally_field(d, 20), '4', kaart.tally_field(d, 21)),
-  'HBR', json_build_object('2', kaart.tally_field(d, 22), '3', kaart.tally_field(d, 23), '4', kaart.tally_field(d, 24)),
-  'GR', json_build_object('2', kaart.tally_field(d, 25), '3', kaart.tally_field(d, 26), '4', kaart.tally_field(d, 27)),
-  'DP', json_build_object('2', kaart.tally_field(d, 28), '3', kaart.tally_field(d, 29), '4', kaart.tally_field(d, 30)));
+return json_build_object($f$ || cells || $f$)$f$;
+end
+$gen$;
 
 -- api -----------------------------------------------------------------------------------------
 
@@ -182,7 +210,20 @@ $$;
 comment on function api.overview(text, date, text) is
   'Per region of a type (or one region): initiatives by kind, niveau, profiel and domein, vmbo participation, parties and conditions, as of the end of a day (NULL = today)';
 
-create function api.coverage(region_type text, as_of date) returns jsonb
+-- The region types and the number of coverage fields are those of ref and
+-- kaart.coverage_fields(), written in by the DO block (as above).
+do $gen$
+declare
+  r record;
+  f_col text := '';      -- ' when <type> then f.<type>' per region type
+  ncells text;           -- the number of fields of a coverage tally
+begin
+  for r in select type from ref.region_type order by sort loop
+    f_col := f_col || format(' when %L then f.%I', r.type, r.type);
+  end loop;
+  ncells := format('%L', cardinality(kaart.coverage_fields()));
+
+  execute $f$create function api.coverage(region_type text, as_of date) returns jsonb
 language plpgsql stable security definer
 set search_path = pg_catalog, public, pg_temp
 set jit = off
@@ -198,10 +239,7 @@ begin
       select x.day, kaart.overview_day_end(x.day) as day_end
       from (select kaart.overview_day($2) as day) x
     ), cells as (
-      select case $1 when 'provincie' then f.provincie
-                     when 'arbeidsmarktregio' then f.arbeidsmarktregio
-                     when 'rmc' then f.rmc
-                     when 'gemeente' then f.gemeente end as code,
+      select case $1$f$ || f_col || $f$ end as code,
              sum(f.cells) as cells
       from kaart.overview_route f
       where f.published_at < (select day_end from b)
@@ -213,13 +251,13 @@ begin
       group by l.code
     ), region as (
       select r.code, r.name, coalesce(l.students, 0) as students, coalesce(l.n, 0) as locations,
-             kaart.tally_digits(c.cells, 30) as digits
+             kaart.tally_digits(c.cells, $f$ || ncells || $f$) as digits
       from ref.region r
       join rt on rt.type = r.type and rt.year = r.year
       left join location_totals l on l.code = r.code
       left join cells c on c.code = r.code
     ), national as (
-      select kaart.tally_digits(sum(c.cells), 30) as digits from cells c
+      select kaart.tally_digits(sum(c.cells), $f$ || ncells || $f$) as digits from cells c
     )
     select json_build_object(
       'as_of', (select day from b),
@@ -248,7 +286,9 @@ begin
         join ref.profiel p on p.code = split_part(c.field, ':', 1)
         where kaart.tally_field((select digits from national), c.k::integer) = 0), '[]'))::jsonb);
 end
-$$;
+$$ $f$;
+end
+$gen$;
 
 comment on function api.coverage(text, date) is
   'Coverage matrix profiel × niveau of doorlopende leerroutes and geïntegreerde routes per region and nationally, with the empty cells (gaps), as of the end of a day (NULL = today)';
@@ -351,6 +391,6 @@ begin
             and (select sum(v::text::integer) from jsonb_path_query(j, 'strict $.**') v
                  where jsonb_typeof(v) = 'number') = 1)
           from unnest(kaart.coverage_fields()) with ordinality u(f, k),
-               lateral (select kaart.coverage_cells(kaart.tally_digits(trunc(10::numeric ^ (8 * (30 - k))), 30))::jsonb) x(j));
+               lateral (select kaart.coverage_cells(kaart.tally_digits(trunc(10::numeric ^ (8 * (cardinality(kaart.coverage_fields()) - k))), cardinality(kaart.coverage_fields())))::jsonb) x(j));
 end
 $$;

@@ -3,8 +3,9 @@
 -- kaart.region_tile_geom) and, at high zooms or with filters, the initiatives through their indexes.
 set local role routekaart_owner;
 
--- The route kinds are spelled out below (one tile property and one JSON key per kind); they must
--- be those of ref (asserted at the end).
+-- The route kinds are those of ref.route_kind (filled from geo/codelists.json before the api is
+-- made), in its order: one tile property per kind in api.tile and one JSON key per kind in
+-- api.initiative_clusters, written into the functions by the DO blocks that create them.
 
 -- A Mapbox Vector Tile (extent 4096, buffer 64) of tile z/x/y (XYZ scheme: y from the north, as
 -- ST_TileEnvelope), or NULL for an unknown collection. A tile outside 0 <= z <= 22,
@@ -21,7 +22,18 @@ set local role routekaart_owner;
 --   regions-TYPE  layer 'regions': the regions of the type (ref.region_type) of the current
 --                 division, with code, name, type and initiative_count; outlines simplified for the
 --                 zoom (kaart.region_tile_geom).
-create function api.tile(collection text, z integer, x integer, y integer) returns bytea
+do $gen$
+declare
+  r record;
+  sums text := '';     -- per route kind: its count in a cluster,
+  props text := '';    -- and the tile property that holds it
+begin
+  for r in select code from ref.route_kind order by sort loop
+    sums := sums || format(E'               coalesce(sum(c.n) filter (where c.route_kind = %L), 0) as %I,\n', r.code, r.code);
+    props := props || format(E'                   k.%I::integer as %I,\n', r.code, r.code);
+  end loop;
+
+  execute $f$create function api.tile(collection text, z integer, x integer, y integer) returns bytea
 language plpgsql stable security definer
 set search_path = pg_catalog, public, pg_temp
 set jit = off
@@ -58,22 +70,16 @@ begin
         group by 1, 2, 3
       ), cluster as (
         select sum(c.n) as n, sum(c.sx) / sum(c.n) as mx, sum(c.sy) / sum(c.n) as my,
-               coalesce(sum(c.n) filter (where c.route_kind = 'doorlopende_leerroute'), 0) as doorlopende_leerroute,
-               coalesce(sum(c.n) filter (where c.route_kind = 'geintegreerde_route'), 0) as geintegreerde_route,
-               coalesce(sum(c.n) filter (where c.route_kind = 'leerlab'), 0) as leerlab,
-               coalesce(sum(c.n) filter (where c.route_kind = 'samenwerking'), 0) as samenwerking,
-               (array_agg(c.route_kind order by c.n desc, k.sort))[1] as route_kind,
+$f$
+    || sums || $f$               (array_agg(c.route_kind order by c.n desc, k.sort))[1] as route_kind,
                case when sum(c.n) = 1 then sum(c.sid) end as id
         from cell c join ref.route_kind k on k.code = c.route_kind
         group by c.gx, c.gy
       )
       select coalesce(st_asmvt(t, 'initiatives', 4096, 'geom'), '')
       from (select k.n::integer as count,
-                   k.doorlopende_leerroute::integer as doorlopende_leerroute,
-                   k.geintegreerde_route::integer as geintegreerde_route,
-                   k.leerlab::integer as leerlab,
-                   k.samenwerking::integer as samenwerking,
-                   k.route_kind,
+$f$
+    || props || $f$                   k.route_kind,
                    k.id::bigint as id,
                    st_asmvtgeom(st_point(k.mx, k.my, 3857), env, 4096, 64, true) as geom
             from cluster k) t);
@@ -117,7 +123,10 @@ begin
   end if;
   return null;
 end
-$$;
+$$ $f$;
+end
+$gen$;
+
 
 comment on function api.tile(text, integer, integer, integer) is
   'Mapbox Vector Tile z/x/y (XYZ) of a collection: initiatives (clusters up to zoom 12), regions-<type>; NULL for an unknown collection';
@@ -132,7 +141,17 @@ comment on function api.tile(text, integer, integer, integer) is
 -- bbox and route_kinds the clusters are sums over kaart.initiative_cell; otherwise the matching
 -- initiatives are grouped as they are read. z is 0 to 20 and a bbox four numbers within
 -- -180..180, -90..90, min before max: anything else raises 22023.
-create function api.initiative_clusters(
+do $gen$
+declare
+  r record;
+  counts text := '';   -- per route kind: its key and count in route_kind_counts
+begin
+  for r in select code from ref.route_kind order by sort loop
+    counts := counts || case when counts = '' then '' else E',\n' end
+              || format('             %L, coalesce(sum(c.n) filter (where c.route_kind = %L), 0)', r.code, r.code);
+  end loop;
+
+  execute $f$create function api.initiative_clusters(
   z                  integer,
   bbox               float8[]  default null,
   region_codes       text[]    default null,
@@ -236,10 +255,8 @@ begin
   with cluster as (
     select c.cx, c.cy, sum(c.n) as n, sum(c.sx) / sum(c.n) as mx, sum(c.sy) / sum(c.n) as my,
            jsonb_build_object(
-             'doorlopende_leerroute', coalesce(sum(c.n) filter (where c.route_kind = 'doorlopende_leerroute'), 0),
-             'geintegreerde_route', coalesce(sum(c.n) filter (where c.route_kind = 'geintegreerde_route'), 0),
-             'leerlab', coalesce(sum(c.n) filter (where c.route_kind = 'leerlab'), 0),
-             'samenwerking', coalesce(sum(c.n) filter (where c.route_kind = 'samenwerking'), 0)) as kinds,
+$f$
+    || counts || $f$) as kinds,
            case when sum(c.n) = 1 then sum(c.sid) end as one
     from unnest(cells) c
     group by c.cx, c.cy
@@ -249,7 +266,10 @@ begin
   cross join lateral (select st_transform(st_point(k.mx, k.my, 3857), 4326) as g) p
   order by k.n desc, k.cy, k.cx;
 end
-$$;
+$$ $f$;
+end
+$gen$;
+
 
 comment on function api.initiative_clusters(integer, float8[], text[], text[], integer[], text[], text[], text[], text[], text, integer[]) is
   'Clusters of the published initiatives matching the filters, per cell of the zoom''s grid (8 x 8 per tile), largest first';
@@ -305,11 +325,3 @@ grant execute on function
   api.initiative_clusters(integer, float8[], text[], text[], integer[], text[], text[], text[], text[], text, integer[]),
   api.collection_extents()
 to routekaart_web;
-
--- The route kinds spelled out above are those of ref, in its order.
-do $$
-begin
-  assert (select array_agg(code order by sort) from ref.route_kind)
-         = '{doorlopende_leerroute,geintegreerde_route,leerlab,samenwerking}';
-end
-$$;
