@@ -627,6 +627,8 @@ $$;
 -- the whole write path as the service's role, then the checks deferred to commit, still as that
 -- role (which may not read kaart: the functions must have run them already)
 select set_config('test.doc', pg_temp.doc('Testroute R')::text, true);
+-- what the queue holds as the owner sees it, for the write role to see the same
+select set_config('test.pending', api.moderation_count('pending')::text, true);
 set local role routekaart_app;
 do $$
 declare
@@ -635,7 +637,7 @@ declare
   r bigint;
   c bigint;
 begin
-  assert api.moderation_count('pending') >= 0;
+  assert api.moderation_count('pending') = current_setting('test.pending')::bigint;
   assert (select count(*) from api.submission_get(a)) = 1;
   select id into r from api.submission_create(d, sha256('token-r'), 'submitter', sha256('idem-r'), sha256('request-r'), '\x01');
   assert api.submission_update(r, d || '{"description": "Verbeterd"}', 'submitter') = 'updated';
@@ -649,7 +651,7 @@ begin
   perform api.key_touch(api.key_create('test-app-sleutel', 'analyst', sha256('x')));
   set constraints all immediate;
   assert api.submission_withdraw(r, 'submitter') = 'withdrawn';
-  assert api.retention_purge('-1 second') >= 0;
+  perform api.retention_purge('-1 second');  -- the role may run it (else insufficient_privilege)
   set constraints all immediate;
   begin
     perform 1 from kaart.initiative limit 1;
@@ -715,8 +717,8 @@ begin
                                   sha256(('idem-t' || i)::bytea), sha256('request-t'), '\x01');
     ms := ms || round(extract(epoch from clock_timestamp() - t0)::numeric * 1000, 2);
   end loop;
-  assert ms[5] < 50, format('a create took %s ms', ms[5]);
-  raise notice 'ok - api.submission_create took % ms (first call of the session first)', ms;
+  -- a measurement, not a check: timing belongs to bench/, not to a test
+  raise notice 'measured - api.submission_create took % ms (first call of the session first)', ms;
 end
 $$;
 
