@@ -382,9 +382,11 @@ const char *db_bbox_literal(const double *bbox, char dst[128])
 }
 
 int db_run_text(struct db_pool *pool, const char *sql, int n, const char *const *params,
-		enum db_retry retry, const char *column, char **out, struct db_error *err)
+		enum db_retry retry, const char *column, char **out, size_t *len, struct db_error *err)
 {
 	*out = NULL;
+	if (len)
+		*len = 0;
 	PGresult *res = db_run(pool, sql, n, params, retry, err);
 	if (!res)
 		return -1;
@@ -392,7 +394,7 @@ int db_run_text(struct db_pool *pool, const char *sql, int n, const char *const 
 	if (PQntuples(res) == 0)
 		rc = 1;
 	else
-		*out = db_copy(res, 0, column, NULL, &oom);
+		*out = db_copy(res, 0, column, len, &oom);
 	PQclear(res);
 	if (oom) {
 		db_fail(err, "out of memory");

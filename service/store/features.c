@@ -75,24 +75,12 @@ static int run_page(struct db_pool *pool, const char *sql, int n, const char *co
 	return 0;
 }
 
-/* Runs a statement whose row, when there is one, has the column feature. */
+/* Runs a statement whose row, when there is one, has the column feature; no row leaves *feature
+ * NULL, which is not an error. */
 static int run_feature(struct db_pool *pool, const char *sql, int n, const char *const *params, char **feature,
 		       size_t *len, struct db_error *err)
 {
-	*feature = NULL;
-	*len = 0;
-	PGresult *res = db_run(pool, sql, n, params, DB_READ_RETRY, err);
-	if (!res)
-		return -1;
-	int oom = 0;
-	if (PQntuples(res) > 0)
-		*feature = db_copy(res, 0, "feature", len, &oom);
-	PQclear(res);
-	if (oom) {
-		db_fail(err, "out of memory");
-		return -1;
-	}
-	return 0;
+	return db_run_text(pool, sql, n, params, DB_READ_RETRY, "feature", feature, len, err) < 0 ? -1 : 0;
 }
 
 /* --- initiatives --- */

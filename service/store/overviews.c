@@ -40,16 +40,17 @@ static int copy_text(const PGresult *res, const char *column, char **text, size_
 	return 0;
 }
 
-/* Runs sql (one row) and copies its column into *text. */
+/* Runs sql (one row) and copies its column into *text; SQL NULL gives "", as libpq reads it. */
 static int run_text(struct db_pool *pool, const char *sql, int n, const char *const *params,
 		    enum db_retry retry, const char *column, char **text, struct db_error *err)
 {
-	PGresult *res = db_run(pool, sql, n, params, retry, err);
-	if (!res)
+	if (db_run_text(pool, sql, n, params, retry, column, text, NULL, err) < 0)
 		return -1;
-	int rc = copy_text(res, column, text, NULL, err);
-	PQclear(res);
-	return rc;
+	if (!*text && !(*text = calloc(1, 1))) {
+		db_fail(err, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int store_overview(struct db_pool *pool, const char *type, const char *as_of, const char *code,

@@ -28,10 +28,10 @@ PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const
 		 enum db_retry retry, struct db_error *err);
 
 /* Runs sql, which returns at most one row, on the pool and copies that row's value of column into
- * *out (malloc'd, the caller frees it; NULL for SQL NULL). Returns 0, 1 when there is no row
- * (*out NULL), or -1 with err filled. */
+ * *out (malloc'd, the caller frees it; NULL for SQL NULL), its length into *len when len is not
+ * NULL. Returns 0, 1 when there is no row (*out NULL), or -1 with err filled. */
 int db_run_text(struct db_pool *pool, const char *sql, int n, const char *const *params,
-		enum db_retry retry, const char *column, char **out, struct db_error *err);
+		enum db_retry retry, const char *column, char **out, size_t *len, struct db_error *err);
 /* The same for a short value (a word, a boolean): copied into dst (size bytes, cut to fit; "" for
  * SQL NULL and when there is no row). Returns 0, or -1 with err filled. */
 int db_run_word(struct db_pool *pool, const char *sql, int n, const char *const *params,

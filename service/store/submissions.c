@@ -12,7 +12,7 @@ int store_submission_problems(struct db_pool *pool, const char *doc, char **prob
 {
 	const char *params[1] = {doc};
 	return db_run_text(pool, "select api.submission_problems($1::jsonb)::text as problems", 1, params,
-			   DB_ONCE, "problems", problems, err) < 0 ? -1 : 0;
+			   DB_ONCE, "problems", problems, NULL, err) < 0 ? -1 : 0;
 }
 
 static const char create_sql[] =
