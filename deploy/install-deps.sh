@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages routekaart needs to build and run, when any is missing; with --test
-# also what the tests need beyond that (Chromium for the browser tests); with --only PACKAGE... just
+# also what the tests need beyond that (Chromium for the browser tests, nginx in front of the server,
+# promtool for the metrics, help2man for the manual page); with --only PACKAGE... just
 # those (the tools of the long runs: valgrind, wrk, sqlmap). Node.js and npm come from Debian when
 # the machine has none. Uses sudo when not run as root. Quiet when everything is present.
 set -euo pipefail
@@ -12,7 +13,12 @@ packages=(
   check libsubunit-dev zlib1g-dev nettle-dev libxlsxwriter-dev
   python3 python3-yaml curl ca-certificates
 )
-test_packages=(chromium fonts-dejavu-core libclang-rt-14-dev)
+test_packages=(
+  chromium fonts-dejavu-core libclang-rt-14-dev
+  nginx
+  prometheus
+  help2man
+)
 only=0
 if [ "${1:-}" = "--test" ]; then packages=("${test_packages[@]}"); shift; fi
 if [ "${1:-}" = "--only" ]; then shift; packages=("$@"); only=1; fi
@@ -32,4 +38,13 @@ echo "install-deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
+# Packages such as nginx and prometheus start a system service when installed; the tests run their
+# own instances on loopback, so no service is started while installing (unless the machine already
+# has a policy of its own).
+policy=/usr/sbin/policy-rc.d own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"; own_policy=1
+fi
+trap '[ $own_policy = 1 ] && "${sudo[@]}" rm -f "$policy"' EXIT
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
