@@ -53,6 +53,26 @@ for src in tests/*.c; do
   echo "== $name-tests: $what"
   "$build/$name-tests" || status=1
 done
+# The operations tests: the service as a hosting party runs it (its own servers, nginx in front, a
+# standby, backups, the service manager); each tests/ops/NAME.sh prints an 'ok - ' line per check.
+echo "== operations tests (tests/ops/*.sh)"
+passed=0 failed=0
+for f in tests/ops/*.sh; do
+  [ -e "$f" ] || continue
+  if out=$(RK_BUILD="$build" bash "$f" 2>&1); then
+    n=$(grep -c 'ok - ' <<<"$out" || true)
+    if [ "$n" -gt 0 ]; then
+      passed=$((passed + n)); grep 'ok - ' <<<"$out" | sed "s#^#$(basename "$f" .sh): #"
+    else
+      failed=$((failed + 1)); status=1
+      echo "$f ran but reported no check (no 'ok - ' line)"
+    fi
+  else
+    failed=$((failed + 1)); status=1
+    echo "$f failed:"; tail -30 <<<"$out"
+  fi
+done
+echo "operations: $passed passed, $failed failed"
 echo "== browser tests: the map and the submission form in headless Chromium (screenshots: $RK_ARTIFACT_DIR)"
 rm -rf "$RK_ARTIFACT_DIR"
 node --test --test-concurrency=1 tests/browser/*.test.mjs || status=1
