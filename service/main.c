@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 						 cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
 	struct ratelimit *writes = ratelimit_new(cfg.write_rate_per_minute, cfg.write_rate_burst);
 	struct cache *cache = cache_new((size_t)cfg.cache_max_bytes);
-	if (!pool || !write_pool || !writes || !cache || cache_listen(cache, cfg.database_read_url, cfg.db_connect_timeout_s) < 0) {
+	if (!pool || !write_pool || !writes || !cache || cache_listen(cache, cfg.database_url, cfg.db_connect_timeout_s) < 0) {
 		fprintf(stderr, "routekaartd: out of memory\n");
 		return 1;
 	}

@@ -18,6 +18,7 @@
 #include "http/router.h"
 #include "api/routes.h"
 #include "store/pg.h"
+#include "store/listen.h"
 #include "http/validate.h"
 
 /* --- request targets --- */
@@ -804,6 +805,23 @@ START_TEST(secrets_compared_in_constant_time)
 }
 END_TEST
 
+/* What a standby reports when it has replayed everything (0/4000000 after a WAL switch) against
+ * the primary's insert position then (0/4000028, past the segment's long page header). */
+START_TEST(wal_record_end_skips_a_page_header)
+{
+	const uint64_t page = 8192, seg = 16u << 20;
+	ck_assert_uint_eq(db_wal_record_end(0x4000028, page, seg), 0x4000000); /* segment start */
+	ck_assert_uint_eq(db_wal_record_end(0x4002018, page, seg), 0x4002000); /* page start */
+	/* 40 bytes into a page that is not a segment's start is 16 bytes of a record */
+	ck_assert_uint_eq(db_wal_record_end(0x4002028, page, seg), 0x4002028);
+	ck_assert_uint_eq(db_wal_record_end(0x4000078, page, seg), 0x4000078);
+	/* the segment size decides which pages start with the long header */
+	ck_assert_uint_eq(db_wal_record_end(0x1100028, page, 1u << 20), 0x1100000);
+	ck_assert_uint_eq(db_wal_record_end(0x1100028, page, seg), 0x1100028);
+	ck_assert_uint_eq(db_wal_record_end(0x4000028, 0, seg), 0x4000028);
+}
+END_TEST
+
 static Suite *unit_suite(void)
 {
 	Suite *s = suite_create("unit");
@@ -832,6 +850,7 @@ static Suite *unit_suite(void)
 	tcase_add_test(t, buf_json_string_escapes);
 	tcase_add_test(t, config_defaults_and_errors);
 	tcase_add_test(t, sqlstate_mapping);
+	tcase_add_test(t, wal_record_end_skips_a_page_header);
 	suite_add_tcase(s, t);
 	t = tcase_create("secrets");
 	tcase_add_test(t, crypto_equal_compares_every_byte);

@@ -49,6 +49,10 @@ struct cache {
 	_Atomic uint64_t generation;
 	_Atomic int listening;
 	_Atomic uint64_t hits, misses, stale_served, stores, evictions, invalidations;
+	/* the primary's WAL position when the listener last learned of a change, and the answers
+	 * of a standby that had not replayed that far, which were sent but not kept */
+	_Atomic uint64_t told_position;
+	_Atomic uint64_t standby_behind;
 
 	/* the listener */
 	pthread_t thread;
@@ -105,6 +109,7 @@ void cache_stats(struct cache *c, struct cache_stats *s)
 	s->stores = atomic_load(&c->stores);
 	s->evictions = atomic_load(&c->evictions);
 	s->invalidations = atomic_load(&c->invalidations);
+	s->standby_behind = atomic_load(&c->standby_behind);
 	s->listening = atomic_load(&c->listening);
 	pthread_mutex_lock(&c->mu);
 	s->entries = c->entries;
@@ -317,6 +322,14 @@ int cache_store(struct cache *c, struct cache_put *put)
 {
 	if (!cache_enabled(c))
 		return -1;
+	/* A standby's answer from before a change the listener was told of is not kept: it would
+	 * be served as fresh in the new generation until the next change. The answer itself goes
+	 * out (the client may see the old data once); the next request asks again. Reads on the
+	 * primary (standby_position 0) are as new as any notification, and cost one comparison. */
+	if (put->standby_position && put->standby_position < atomic_load(&c->told_position)) {
+		atomic_fetch_add(&c->standby_behind, 1);
+		return -1;
+	}
 	size_t cost = put->len + put->keylen + sizeof(struct entry) + 512;
 	if (cost > c->max_bytes / 4)
 		return -1;
@@ -441,6 +454,21 @@ static int wait_stop(struct cache *c, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
+/* Learns where the primary's WAL ends, after a change was notified (or while nobody listened);
+ * first the position, then the new generation, so that an answer begun in the new generation is
+ * compared with the position of the change. -1 when the database did not say. */
+static int learn_position(struct cache *c, struct db_listener *l)
+{
+	uint64_t at;
+	if (db_listener_position(l, &at) < 0)
+		return -1;
+	uint64_t was = atomic_load(&c->told_position);
+	while (at > was && !atomic_compare_exchange_weak(&c->told_position, &was, at))
+		;
+	cache_invalidate(c);
+	return 0;
+}
+
 static void listen_session(struct cache *c, struct db_listener *l)
 {
 	if (db_listener_start(l) < 0) {
@@ -449,7 +477,10 @@ static void listen_session(struct cache *c, struct db_listener *l)
 	}
 	double midnight = now_s() + seconds_to_midnight(l);
 	/* whatever changed while nobody listened is unknown: start a new generation */
-	cache_invalidate(c);
+	if (learn_position(c, l) < 0) {
+		log_error("cache: cannot read the WAL position", db_listener_error(l));
+		return;
+	}
 	atomic_store(&c->listening, 1);
 	log_info("cache: listening for changes", NULL, NULL);
 	for (;;) {
@@ -474,8 +505,8 @@ static void listen_session(struct cache *c, struct db_listener *l)
 		int changes = db_listener_consume(l);
 		if (changes < 0)
 			break;
-		if (changes > 0)
-			cache_invalidate(c);
+		if (changes > 0 && learn_position(c, l) < 0)
+			break;
 	}
 	atomic_store(&c->listening, 0);
 }

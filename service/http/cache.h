@@ -1,7 +1,9 @@
 /* The response cache: public responses kept ready to send, identity and gzip, keyed by the
  * normalised request. An entry belongs to a generation; the generation moves on with every
  * NOTIFY routekaart_changed the listener receives (and at midnight in Europe/Amsterdam, when
- * "today" changes), so a committed change is visible in the next request. An entry of an older
+ * "today" changes), so a committed change is visible in the next request. With the reads on a
+ * standby, an answer is kept only when the standby had replayed the primary's WAL up to where it
+ * was when the last change was notified. An entry of an older
  * generation is not served, except while the database cannot answer (stale-if-error). While the
  * listener is not connected nothing is served fresh, because changes would go unnoticed. */
 #ifndef RK_CACHE_H
@@ -16,6 +18,7 @@ struct buf;
 
 struct cache_stats {
 	uint64_t hits, misses, stale_served, stores, evictions, invalidations;
+	uint64_t standby_behind; /* answers of a standby behind a notified change, not kept */
 	uint64_t entries, bytes, max_bytes;
 	int listening;
 };
@@ -53,6 +56,9 @@ struct cache_put {
 	const char *key;
 	size_t keylen;
 	uint64_t generation;      /* cache_generation() before the response was computed */
+	uint64_t standby_position; /* db_reads_position() of its reads: 0 when all were on a
+				    * primary; else what the standby had replayed, and the response
+				    * is not kept when that is below the last notified change */
 	const char *content_type; /* static */
 	const char *cache_control;
 	const char *disposition;  /* "" when none */

@@ -630,6 +630,7 @@ static int keep_in_cache(struct request *r)
 		.key = r->cache_key.data,
 		.keylen = r->cache_key.len,
 		.generation = r->cache_generation,
+		.standby_position = db_reads_position(),
 		.content_type = rs->content_type,
 		.cache_control = rs->cache_control,
 		.disposition = rs->disposition,
@@ -699,6 +700,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		enum MHD_Result ret;
 		if (answer_from_cache(r, 0, 0, &ret))
 			return ret;
+		db_reads_begin(); /* how current its reads are decides whether the cache keeps it */
 		dispatch(r);
 	}
 	if (r->cache_keyed) {

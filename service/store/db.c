@@ -15,6 +15,7 @@
 struct slot {
 	PGconn *conn; /* NULL while closed */
 	int busy;
+	int standby;  /* conn is to a server in recovery (a standby), as it said when it was opened */
 };
 
 struct db_pool {
@@ -113,13 +114,24 @@ static void note_connect(int ok, const char *message)
 	}
 }
 
-static PGconn *open_conn(struct db_pool *p)
+/* Asked once of every new connection: a standby's answers may be behind the primary (see
+ * db_reads_position), a primary's never are. With a multi-host DATABASE_READ_URL
+ * (target_session_attrs=prefer-standby) the same pool may hold both kinds. */
+static const char in_recovery_sql[] = "select pg_is_in_recovery() as standby";
+
+static PGconn *open_conn(struct db_pool *p, int *standby)
 {
 	PGconn *c = PQconnectdbParams((const char *const *)p->conninfo_keys,
 				      (const char *const *)p->conninfo_vals, 1);
 	if (c && PQstatus(c) == CONNECTION_OK) {
-		note_connect(1, NULL);
-		return c;
+		PGresult *r = PQexecParams(c, in_recovery_sql, 0, NULL, NULL, NULL, NULL, 0);
+		int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		*standby = ok && db_bool(r, 0, "standby");
+		PQclear(r);
+		if (ok) {
+			note_connect(1, NULL);
+			return c;
+		}
 	}
 	note_connect(0, c ? PQerrorMessage(c) : "out of memory");
 	if (c)
@@ -127,7 +139,8 @@ static PGconn *open_conn(struct db_pool *p)
 	return NULL;
 }
 
-PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
+/* db_pool_acquire, and whether the connection is to a standby into *standby. */
+static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 {
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -159,6 +172,7 @@ PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
 	}
 	p->slots[idx].busy = 1;
 	PGconn *c = p->slots[idx].conn;
+	int on_standby = p->slots[idx].standby;
 	pthread_mutex_unlock(&p->mu);
 
 	/* Connection work happens outside the lock so that other threads are not held up. */
@@ -176,12 +190,13 @@ PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
 	}
 	int opened = 0;
 	if (!c) {
-		c = open_conn(p);
+		c = open_conn(p, &on_standby);
 		opened = 1;
 	}
 
 	pthread_mutex_lock(&p->mu);
 	p->slots[idx].conn = c;
+	p->slots[idx].standby = c && on_standby;
 	if (!c) {
 		p->slots[idx].busy = 0;
 		p->connect_failures++;
@@ -194,7 +209,14 @@ PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
 	pthread_mutex_unlock(&p->mu);
 	if (!c)
 		set_error(err, 503, "08006", "the database cannot be reached");
+	*standby = c && on_standby;
 	return c;
+}
+
+PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
+{
+	int standby;
+	return acquire(p, err, &standby);
 }
 
 void db_pool_release(struct db_pool *p, PGconn *c)
@@ -270,14 +292,52 @@ PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
 	return NULL;
 }
 
+/* The lowest WAL position a standby had replayed before a read this thread made on it since
+ * db_reads_begin; 0 while every read went to a primary. */
+static _Thread_local uint64_t reads_position;
+
+void db_reads_begin(void)
+{
+	reads_position = 0;
+}
+
+uint64_t db_reads_position(void)
+{
+	return reads_position;
+}
+
+/* Where the standby's replay stands, in bytes from WAL position 0/0. Asked in a statement of its
+ * own before the read: the read's snapshot is taken after it, and replay only moves forward, so
+ * the read sees at least every transaction whose commit lies below this position. (Asked in the
+ * same statement, the position could be read after the snapshot and be ahead of what it saw.) */
+static const char replayed_sql[] = "select (pg_last_wal_replay_lsn() - '0/0')::text as replayed";
+
+static void note_standby_read(PGconn *c)
+{
+	uint64_t at = 1; /* not known: lower than any position a change was seen at */
+	PGresult *r = PQexecParams(c, replayed_sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		const char *v = db_value(r, 0, "replayed");
+		unsigned long long n = v ? strtoull(v, NULL, 10) : 0;
+		if (n > 0)
+			at = (uint64_t)n;
+	}
+	PQclear(r);
+	if (reads_position == 0 || at < reads_position)
+		reads_position = at;
+}
+
 PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const *params,
 		 enum db_retry retry, struct db_error *err)
 {
 	memset(err, 0, sizeof(*err));
 	for (int attempt = 0; attempt < (retry == DB_READ_RETRY ? 2 : 1); attempt++) {
-		PGconn *c = db_pool_acquire(pool, err);
+		int standby;
+		PGconn *c = acquire(pool, err, &standby);
 		if (!c)
 			break;
+		if (standby)
+			note_standby_read(c);
 		PGresult *res = db_exec(c, sql, n, params, err);
 		int broken = PQstatus(c) != CONNECTION_OK;
 		db_pool_release(pool, c);

@@ -37,6 +37,15 @@ struct db_list {
 	size_t n;
 };
 
+/* How current a request's reads are. A standby (a DATABASE_READ_URL server in recovery) answers
+ * from what it has replayed, which may be behind a change the primary already reported. The store
+ * notes, per thread, the lowest WAL position (bytes from 0/0) a standby had replayed before each
+ * read it answered since db_reads_begin(); db_reads_position() returns it, or 0 when every read
+ * went to a primary, whose answers include every committed change. Reads on a primary cost
+ * nothing more; a read on a standby costs one round trip more. */
+void db_reads_begin(void);
+uint64_t db_reads_position(void);
+
 /* Maps a SQLSTATE to an HTTP status: 57014/08xxx/53xxx/57Pxx -> 503, class 22 -> 400,
  * 23505 -> 409, 23503/23514/23502/23P01 -> 422, anything else -> 500. */
 unsigned db_sqlstate_status(const char *sqlstate);

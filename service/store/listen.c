@@ -1,5 +1,6 @@
 #include "store/listen.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +14,14 @@ struct db_listener {
 static const char listen_sql[] = "listen routekaart_changed";
 
 static const char ping_sql[] = "select 1";
+
+/* The primary's WAL insert position, with the sizes of a WAL page and segment. Asked after a
+ * notification has arrived, so after the commit that sent it: the commit record lies below it
+ * (the write position could still be below an asynchronous commit's record). */
+static const char position_sql[] =
+	"select (pg_current_wal_insert_lsn() - '0/0')::text as inserted,"
+	" current_setting('wal_block_size') as page,"
+	" pg_size_bytes(current_setting('wal_segment_size'))::text as segment";
 
 static const char midnight_sql[] = "select seconds from api.seconds_to_midnight()";
 
@@ -95,6 +104,34 @@ int db_listener_seconds_to_midnight(struct db_listener *l, double *seconds)
 	if (ok) {
 		const char *v = db_value(res, 0, "seconds");
 		*seconds = v ? strtod(v, NULL) : 0;
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Without this, an idle primary whose WAL ends at a page boundary would seem ahead of a standby
+ * that has replayed everything, and nothing of the standby's would be cached until more WAL came. */
+uint64_t db_wal_record_end(uint64_t inserted, uint64_t page, uint64_t segment)
+{
+	if (page == 0 || segment == 0)
+		return inserted;
+	uint64_t off = inserted % page;
+	if (off == 24 || (off == 40 && (inserted - off) % segment == 0))
+		return inserted - off;
+	return inserted;
+}
+
+int db_listener_position(struct db_listener *l, uint64_t *position)
+{
+	PGresult *res = PQexecParams(l->conn, position_sql, 0, NULL, NULL, NULL, NULL, 0);
+	int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok) {
+		const char *v = db_value(res, 0, "inserted"), *page = db_value(res, 0, "page"),
+			   *segment = db_value(res, 0, "segment");
+		ok = v && page && segment;
+		if (ok)
+			*position = db_wal_record_end(strtoull(v, NULL, 10), strtoull(page, NULL, 10),
+						      strtoull(segment, NULL, 10));
 	}
 	PQclear(res);
 	return ok ? 0 : -1;

@@ -82,3 +82,5 @@ grant execute on function
   api.moderation_page(text, integer, integer),
   api.region_contacts_json(text, text)
 to routekaart_app;
+-- the response cache listens for changes on the primary, as the write role (a standby cannot LISTEN)
+grant execute on function api.seconds_to_midnight() to routekaart_app;

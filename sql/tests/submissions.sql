@@ -601,12 +601,14 @@ declare
   -- and the analysts' contact list of the regional overviews (personal data, so not public)
   overviews regprocedure[] := array['api.region_exists(text, text)', 'api.region_contacts(text, text)',
                                     'api.region_contacts_json(text, text)'];
+  -- and the response cache's day boundary: its listener runs on the primary, as this role
+  listener regprocedure[] := array['api.seconds_to_midnight()'];
   got regprocedure[];
 begin
   select array_agg(p.oid::regprocedure order by p.oid) into got
   from pg_proc p where has_function_privilege('routekaart_app', p.oid, 'execute')
                    and p.pronamespace in ('api'::regnamespace, 'kaart'::regnamespace, 'audit'::regnamespace, 'ref'::regnamespace);
-  assert got = (select array_agg(x order by x::oid) from unnest(want || overviews) x), format('routekaart_app may execute %s', got);
+  assert got = (select array_agg(x order by x::oid) from unnest(want || overviews || listener) x), format('routekaart_app may execute %s', got);
   assert not exists (select 1 from pg_proc p where p.oid = any (want::oid[])
                      and has_function_privilege('routekaart_web', p.oid, 'execute')), 'routekaart_web may execute a write function';
   assert not exists (select 1 from pg_proc p where p.oid = any (want::oid[])
