@@ -24,7 +24,12 @@ void readyz_get(struct request *r)
 		http_problem_db(r, &err);
 		return;
 	}
-	char *body = strdup("{\"status\":\"ok\",\"database\":\"ok\"}");
+	/* The public reads are what a load balancer routes: while they can be served the answer is
+	 * 200, and the body says when writes cannot be (the primary is away, reads go on from a
+	 * standby). */
+	int writes = db_pool_ready(r->app->write_pool, &err) == 0;
+	char *body = strdup(writes ? "{\"status\":\"ok\",\"database\":\"ok\",\"writes\":\"ok\"}"
+				   : "{\"status\":\"read-only\",\"database\":\"read-only\",\"writes\":\"unavailable\"}");
 	http_respond(r, 200, MEDIA_JSON, body, body ? strlen(body) : 0);
 }
 
@@ -38,7 +43,8 @@ void metrics_get(struct request *r)
 	}
 	struct buf b;
 	buf_init(&b, 1 << 20);
-	if (metrics_render(&b, r->app->pool, r->app->cache) < 0) {
+	if (metrics_render(&b, r->app->pool, r->app->cache) < 0 ||
+	    metrics_render_replica(&b, r->app->pool, r->app->write_pool, r->app->cache) < 0) {
 		buf_release(&b);
 		http_problem(r, 500, "internal-error", "the metrics could not be rendered");
 		return;

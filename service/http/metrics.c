@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "http/cache.h"
+#include "store/replica.h"
 #include "lib/banned.h"
 
 static _Atomic uint64_t by_class[6];      /* 1xx..5xx, index = status / 100 */
@@ -89,5 +90,36 @@ int metrics_render(struct buf *b, struct db_pool *pool, struct cache *cache)
 				 (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
 				 (unsigned long long)cs.max_bytes, cs.listening);
 	}
+	return rc ? -1 : 0;
+}
+
+int metrics_render_replica(struct buf *b, struct db_pool *read, struct db_pool *write, struct cache *cache)
+{
+	struct cache_stats cs = {0};
+	if (cache)
+		cache_stats(cache, &cs);
+	int rc = buf_printf(b,
+			    "# HELP routekaart_cache_standby_behind_total Answers of a standby sent but not kept, "
+			    "since it had not replayed a change the cache was told of.\n"
+			    "# TYPE routekaart_cache_standby_behind_total counter\n"
+			    "routekaart_cache_standby_behind_total %llu\n",
+			    (unsigned long long)cs.standby_behind);
+	struct replica_lag lag;
+	struct db_error err;
+	if (store_replica_lag(read, write, &lag, &err) < 0)
+		return rc ? -1 : 0; /* nothing known of the lag while the reads' server is away */
+	rc |= buf_printf(b,
+			 "# HELP routekaart_replica_standby 1 when the public reads go to a standby.\n"
+			 "# TYPE routekaart_replica_standby gauge\nroutekaart_replica_standby %d\n"
+			 "# HELP routekaart_replica_lag_seconds Age of the last transaction the standby replayed, "
+			 "while it has WAL it has not replayed; 0 when caught up or on a primary.\n"
+			 "# TYPE routekaart_replica_lag_seconds gauge\nroutekaart_replica_lag_seconds %.3f\n",
+			 lag.standby, lag.seconds);
+	if (lag.bytes_known)
+		rc |= buf_printf(b,
+				 "# HELP routekaart_replica_lag_bytes WAL the primary has written and the standby "
+				 "of the public reads has not replayed.\n"
+				 "# TYPE routekaart_replica_lag_bytes gauge\nroutekaart_replica_lag_bytes %llu\n",
+				 (unsigned long long)lag.bytes);
 	return rc ? -1 : 0;
 }
