@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# A read replica: routekaartd with its public reads on a real streaming standby
+# (deploy/pg.sh standby: pg_basebackup -R) and its writes and LISTEN on the primary.
+#   - a standby that replays late: an answer it gives from before a change the cache was told of
+#     is sent but not kept, and once it has replayed, the next read shows the change;
+#   - the lag on /metrics (promtool check metrics);
+#   - primary down: reads go on from the standby (uncached), writes are 503 problem+json,
+#     /readyz says read-only; primary back: writes work again, without a restart of the server;
+#   - standby down: reads fall back to the primary (DATABASE_READ_URL lists both hosts,
+#     target_session_attrs=prefer-standby), never a 500.
+# Clusters var/reppri and var/repstb, made and destroyed here. RK_BUILD: the build directory.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${RK_BUILD:-$top/build}
+export RK_PG_FAST=1 # thrown away at the end; what is tested is visibility, not durability
+pri=reppri stb=repstb
+work=$(mktemp -d)
+server_pid=""
+
+ok() { echo "ok - $*"; }
+fail() { echo "not ok - $*" >&2; [ -f "$work/server.log" ] && tail -15 "$work/server.log" >&2; exit 1; }
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  "$top/deploy/pg.sh" destroy "$stb" >/dev/null 2>&1 || true
+  "$top/deploy/pg.sh" destroy "$pri" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# psql as the clusters' owner on var/NAME
+sql() { local name=$1; shift; (set -a; . "$top/var/$name.env"; set +a; psql -XAtq -v ON_ERROR_STOP=1 "$@"); }
+sock() { (. "$top/var/$1.env"; printf '%s' "$PGHOST"); }
+# waits (a bounded number of times) until the standby has replayed what the primary has written
+caught_up() {
+  local at; at=$(sql "$pri" -c 'select pg_current_wal_lsn()')
+  for _ in $(seq 400); do
+    [ "$(sql "$stb" -c "select pg_last_wal_replay_lsn() >= '$at'")" = t ] && return 0
+    sleep 0.05
+  done
+  fail "the standby did not replay up to $at"
+}
+
+# --- the pair ---------------------------------------------------------------------------------
+"$top/deploy/pg.sh" destroy "$stb"; "$top/deploy/pg.sh" destroy "$pri"
+"$top/deploy/pg.sh" start "$pri"
+(set -a; . "$top/var/$pri.env"; set +a
+ "$top/sql/migrate.sh" >/dev/null && "$top/geo/load-reference.sh" >/dev/null \
+   && "$top/geo/demo.sh" --count 40 --pending 2 2>/dev/null) >/dev/null || fail "setting up the primary"
+"$top/deploy/pg.sh" standby "$stb" "$pri"
+[ "$(sql "$stb" -c 'select pg_is_in_recovery()')" = t ] || fail "var/$stb is not in recovery"
+[ "$(sql "$stb" -c 'select count(*) from kaart.initiative')" = "$(sql "$pri" -c 'select count(*) from kaart.initiative')" ] \
+  || fail "the standby does not hold the primary's data"
+[ "$(sql "$pri" -c "select count(*) from pg_stat_replication where state = 'streaming'")" = 1 ] \
+  || fail "the standby does not stream from the primary"
+ok "var/$stb is a hot standby streaming from var/$pri (pg_basebackup -R over the primary's socket)"
+
+psock=$(sock "$pri") ssock=$(sock "$stb")
+export DATABASE_URL="host=$psock dbname=routekaart user=routekaart_app"
+export DATABASE_READ_URL="host=$ssock,$psock dbname=routekaart user=routekaart_web target_session_attrs=prefer-standby"
+key=$("$build/routekaartd" keys create --role moderator --name replica-test | grep -o 'rkk_[A-Za-z0-9_-]*' | head -1)
+[ -n "$key" ] || fail "no moderator key"
+
+PORT=0 LISTEN=127.0.0.1 "$build/routekaartd" >"$work/server.log" 2>&1 &
+server_pid=$!
+base=""
+for _ in $(seq 300); do
+  base=$(grep -o '"url": *"http://127.0.0.1:[0-9]*' "$work/server.log" 2>/dev/null | grep -o 'http://.*' || true)
+  [ -n "$base" ] && break
+  kill -0 "$server_pid" 2>/dev/null || fail "routekaartd did not start"
+  sleep 0.1
+done
+[ -n "$base" ] || fail "routekaartd did not say where it listens"
+
+# req METHOD PATH [BODY_FILE [HEADER]]: the status into $status, the media type into $ctype, the body into $work/body
+req() {
+  local args=(-s -o "$work/body" -w '%{http_code} %{content_type}' -X "$1" "$base$2")
+  [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$3")
+  [ -n "${4:-}" ] && args+=(-H "$4")
+  local out; out=$(curl "${args[@]}") || out="000 -"
+  status=${out%% *} ctype=${out#* }
+}
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$work/body" "$1"; }
+metric() { curl -s "$base/metrics" | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print "absent"}'; }
+# waits (a bounded number of times) until the metric has the value, or another test of it holds
+wait_metric() {
+  local name=$1 test=$2 v
+  for _ in $(seq 200); do v=$(metric "$name"); eval "$test" && return 0; sleep 0.05; done
+  fail "$name is $v, not as expected ($test)"
+}
+problem() { [ "$status" = "$1" ] && [ "$ctype" = application/problem+json ] || fail "$2: $status $ctype $(head -c 300 "$work/body")"; }
+submit() { req POST /submissions "$top/tests/cases/submission-valid.json"; }
+
+wait_metric routekaart_cache_listening '[ "$v" = 1 ]'
+
+# --- the cache and a standby that is behind ---------------------------------------------------
+page=/collections/initiatives/items?limit=1
+caught_up
+req GET "$page"; [ "$status" = 200 ] || fail "$page: $status"
+before=$(json 'd["numberMatched"]')
+hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
+req GET "$page"
+[ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" -gt "$hits" ] || fail "a page read from the standby was not cached"
+submit; [ "$status" = 201 ] || fail "submission: $status $(cat "$work/body")"
+id=$(json 'd["id"]')
+# the standby stops replaying: it goes on receiving the primary's WAL, and answers from before
+sql "$stb" -c 'select pg_wal_replay_pause()' >/dev/null
+for _ in $(seq 200); do
+  [ "$(sql "$stb" -c 'select pg_get_wal_replay_pause_state()')" = paused ] && break
+  sleep 0.05
+done
+invalidations=$(metric routekaart_cache_invalidations_total)
+behind=$(metric routekaart_cache_standby_behind_total)
+req POST "/admin/submissions/$id/approve" "" "Authorization: Bearer $key"
+[ "$status" = 200 ] || fail "approve: $status $(cat "$work/body")"
+wait_metric routekaart_cache_invalidations_total '[ "$v" -gt "$invalidations" ]'
+stores=$(metric routekaart_cache_stores_total)
+hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
+req GET "$page"; [ "$status" = 200 ] || fail "$page after the approval: $status"
+[ "$(json 'd["numberMatched"]')" = "$before" ] || fail "the delayed standby answered with the change already: nothing tested"
+[ "$(metric routekaart_cache_standby_behind_total)" -gt "$behind" ] \
+  && [ "$(metric routekaart_cache_stores_total)" = "$stores" ] \
+  || fail "the standby's answer from before the change was kept in the cache"
+req GET "$page"
+[ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" = "$hits" ] || fail "the old answer was served from the cache"
+ok "a change notified by the primary: the standby's older answer is sent but not kept (stores unchanged, no hit)"
+
+lag=$(metric routekaart_replica_lag_bytes)
+[ "$lag" != absent ] && [ "$lag" -gt 0 ] || fail "routekaart_replica_lag_bytes is $lag while the standby holds back a commit"
+[ "$(metric routekaart_replica_standby)" = 1 ] || fail "routekaart_replica_standby is not 1"
+curl -s "$base/metrics" >"$work/metrics"
+promtool check metrics <"$work/metrics" >"$work/promtool" 2>&1 || { cat "$work/promtool"; fail "promtool check metrics"; }
+ok "/metrics shows the standby's lag ($lag bytes behind) and passes promtool check metrics"
+
+# the standby catches up: the next read shows the change, and is kept
+sql "$stb" -c 'select pg_wal_replay_resume()' >/dev/null
+caught_up
+req GET "$page"
+[ "$(json 'd["numberMatched"]')" = $((before + 1)) ] || fail "after the standby replayed, the page still says $(json 'd["numberMatched"]'), not $((before + 1))"
+hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
+req GET "$page"
+[ "$(json 'd["numberMatched"]')" = $((before + 1)) ] && [ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" -gt "$hits" ] \
+  || fail "the current answer was not cached"
+ok "once the standby has replayed the change, the next read shows it and is cached again"
+wait_metric routekaart_replica_lag_bytes '[ "$v" = 0 ]'
+ok "routekaart_replica_lag_bytes is 0 once the standby has caught up"
+
+# --- primary down -----------------------------------------------------------------------------
+"$top/deploy/pg.sh" crash "$pri"
+wait_metric routekaart_cache_listening '[ "$v" = 0 ]'
+hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
+for path in "$page" "/collections/initiatives/items?limit=3" "/collections/initiatives/items/$id" \
+            "/collections/schools/items?limit=2" "$page"; do
+  req GET "$path"
+  [ "$status" = 200 ] || fail "$path with the primary down: $status $(head -c 300 "$work/body")"
+done
+[ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" = "$hits" ] || fail "a read was served from the cache while nobody listened for changes"
+ok "primary down: public reads are answered 200 from the standby, none from the cache"
+for _ in 1 2 3; do
+  submit; problem 503 "a submission with the primary down"
+done
+req POST "/admin/submissions/$id/approve" "" "Authorization: Bearer $key"
+problem 503 "moderation with the primary down"
+ok "primary down: submissions and moderation answer 503 problem+json"
+req GET /readyz
+[ "$status" = 200 ] && [ "$(json 'd["status"] + " " + d["writes"]')" = "read-only unavailable" ] \
+  || fail "/readyz with the primary down: $status $(cat "$work/body")"
+req GET /metrics; [ "$status" = 200 ] || fail "/metrics with the primary down: $status"
+ok "primary down: /readyz is 200 read-only (writes unavailable), /metrics answers"
+
+"$top/deploy/pg.sh" start "$pri"
+created=""
+for _ in $(seq 100); do
+  submit
+  case "$status" in
+    201) created=1; break ;;
+    503) [ "$ctype" = application/problem+json ] || fail "a 503 that is not problem+json" ;;
+    *) fail "a submission after the primary came back: $status $(head -c 300 "$work/body")" ;;
+  esac
+  sleep 0.1
+done
+[ -n "$created" ] || fail "writes did not come back after the primary did"
+kill -0 "$server_pid" || fail "routekaartd is gone"
+req GET /readyz
+[ "$status" = 200 ] && [ "$(json 'd["status"]')" = ok ] || fail "/readyz with the primary back: $status $(cat "$work/body")"
+wait_metric routekaart_cache_listening '[ "$v" = 1 ]'
+ok "primary back: writes are accepted again and the cache listens, without a restart of routekaartd"
+
+# --- standby down -----------------------------------------------------------------------------
+"$top/deploy/pg.sh" stop "$stb"
+for path in "/collections/initiatives/items?limit=4" "/collections/initiatives/items/$id" "/collections/schools/items?limit=5"; do
+  req GET "$path"
+  [ "$status" = 200 ] || fail "$path with the standby down: $status $(head -c 300 "$work/body")"
+done
+[ "$(metric routekaart_replica_standby)" = 0 ] || fail "reads with the standby down are not on the primary"
+req GET /readyz
+[ "$status" = 200 ] && [ "$(json 'd["status"]')" = ok ] || fail "/readyz with the standby down: $status"
+ok "standby down: reads fall back to the primary (multi-host DATABASE_READ_URL), /readyz 200"
+"$top/deploy/pg.sh" standby "$stb" "$pri"
+req GET "$page"; [ "$status" = 200 ] || fail "$page with the standby back: $status"
+ok "standby back: reads are answered"
