@@ -15,12 +15,13 @@ build=${RK_BUILD:-$top/build}
 export RK_PG_FAST=1 # thrown away at the end; what is tested is visibility, not durability
 pri=reppri stb=repstb
 work=$(mktemp -d)
-server_pid=""
+pids=()
 
 ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*" >&2; [ -f "$work/server.log" ] && tail -15 "$work/server.log" >&2; exit 1; }
+fail() { echo "not ok - $*" >&2; tail -n 5 "$work"/*.log >&2 2>/dev/null; exit 1; }
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   "$top/deploy/pg.sh" destroy "$stb" >/dev/null 2>&1 || true
   "$top/deploy/pg.sh" destroy "$pri" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -57,23 +58,31 @@ ok "var/$stb is a hot standby streaming from var/$pri (pg_basebackup -R over the
 psock=$(sock "$pri") ssock=$(sock "$stb")
 export DATABASE_URL="host=$psock dbname=routekaart user=routekaart_app"
 export DATABASE_READ_URL="host=$ssock,$psock dbname=routekaart user=routekaart_web target_session_attrs=prefer-standby"
-key=$("$build/routekaartd" keys create --role moderator --name replica-test | grep -o 'rkk_[A-Za-z0-9_-]*' | head -1)
+key=$("$build/routekaartd" keys create --role moderator --name replica-test 2>"$work/keys.log" | grep -o 'rkk_[A-Za-z0-9_-]*' | head -1)
 [ -n "$key" ] || fail "no moderator key"
 
-PORT=0 LISTEN=127.0.0.1 "$build/routekaartd" >"$work/server.log" 2>&1 &
-server_pid=$!
-base=""
-for _ in $(seq 300); do
-  base=$(grep -o '"url": *"http://127.0.0.1:[0-9]*' "$work/server.log" 2>/dev/null | grep -o 'http://.*' || true)
-  [ -n "$base" ] && break
-  kill -0 "$server_pid" 2>/dev/null || fail "routekaartd did not start"
-  sleep 0.1
-done
-[ -n "$base" ] || fail "routekaartd did not say where it listens"
+# start_server NAME [VAR=VALUE ...]: routekaartd on a free port of 127.0.0.1; its URL into $base
+start_server() {
+  local name=$1 pid; shift
+  env PORT=0 LISTEN=127.0.0.1 "$@" "$build/routekaartd" >"$work/$name.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  base=""
+  for _ in $(seq 300); do
+    base=$(grep -o '"url": *"http://127.0.0.1:[0-9]*' "$work/$name.log" 2>/dev/null | grep -o 'http://.*' || true)
+    [ -n "$base" ] && return 0
+    kill -0 "$pid" 2>/dev/null || fail "routekaartd $name did not start"
+    sleep 0.1
+  done
+  fail "routekaartd $name did not say where it listens"
+}
+# two instances, as behind one load balancer
+start_server a; a=$base
+start_server b; b=$base
 
 # req METHOD PATH [BODY_FILE [HEADER]]: the status into $status, the media type into $ctype, the body into $work/body
 req() {
-  local args=(-s -o "$work/body" -w '%{http_code} %{content_type}' -X "$1" "$base$2")
+  local args=(-s -o "$work/body" -D "$work/head" -w '%{http_code} %{content_type}' -X "$1" "$base$2")
   [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$3")
   [ -n "${4:-}" ] && args+=(-H "$4")
   local out; out=$(curl "${args[@]}") || out="000 -"
@@ -90,16 +99,21 @@ wait_metric() {
 problem() { [ "$status" = "$1" ] && [ "$ctype" = application/problem+json ] || fail "$2: $status $ctype $(head -c 300 "$work/body")"; }
 submit() { req POST /submissions "$top/tests/cases/submission-valid.json"; }
 
-wait_metric routekaart_cache_listening '[ "$v" = 1 ]'
+hit_count() { metric 'routekaart_cache_requests_total{outcome="hit"}'; }
+for base in $a $b; do wait_metric routekaart_cache_listening '[ "$v" = 1 ]'; done
 
 # --- the cache and a standby that is behind ---------------------------------------------------
 page=/collections/initiatives/items?limit=1
 caught_up
-req GET "$page"; [ "$status" = 200 ] || fail "$page: $status"
-before=$(json 'd["numberMatched"]')
-hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
-req GET "$page"
-[ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" -gt "$hits" ] || fail "a page read from the standby was not cached"
+declare -A hits invalidations behind stores
+for base in $a $b; do
+  req GET "$page"; [ "$status" = 200 ] || fail "$page: $status"
+  before=$(json 'd["numberMatched"]')
+  hits[$base]=$(hit_count)
+  req GET "$page"
+  [ "$(hit_count)" -gt "${hits[$base]}" ] || fail "a page read from the standby was not cached ($base)"
+done
+base=$a
 submit; [ "$status" = 201 ] || fail "submission: $status $(cat "$work/body")"
 id=$(json 'd["id"]')
 # the standby stops replaying: it goes on receiving the primary's WAL, and answers from before
@@ -108,21 +122,26 @@ for _ in $(seq 200); do
   [ "$(sql "$stb" -c 'select pg_get_wal_replay_pause_state()')" = paused ] && break
   sleep 0.05
 done
-invalidations=$(metric routekaart_cache_invalidations_total)
-behind=$(metric routekaart_cache_standby_behind_total)
+for base in $a $b; do
+  invalidations[$base]=$(metric routekaart_cache_invalidations_total)
+  behind[$base]=$(metric routekaart_cache_standby_behind_total)
+done
+base=$a
 req POST "/admin/submissions/$id/approve" "" "Authorization: Bearer $key"
 [ "$status" = 200 ] || fail "approve: $status $(cat "$work/body")"
-wait_metric routekaart_cache_invalidations_total '[ "$v" -gt "$invalidations" ]'
-stores=$(metric routekaart_cache_stores_total)
-hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
-req GET "$page"; [ "$status" = 200 ] || fail "$page after the approval: $status"
-[ "$(json 'd["numberMatched"]')" = "$before" ] || fail "the delayed standby answered with the change already: nothing tested"
-[ "$(metric routekaart_cache_standby_behind_total)" -gt "$behind" ] \
-  && [ "$(metric routekaart_cache_stores_total)" = "$stores" ] \
-  || fail "the standby's answer from before the change was kept in the cache"
-req GET "$page"
-[ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" = "$hits" ] || fail "the old answer was served from the cache"
-ok "a change notified by the primary: the standby's older answer is sent but not kept (stores unchanged, no hit)"
+for base in $a $b; do
+  wait_metric routekaart_cache_invalidations_total '[ "$v" -gt "${invalidations[$base]}" ]'
+  stores[$base]=$(metric routekaart_cache_stores_total)
+  hits[$base]=$(hit_count)
+  req GET "$page"; [ "$status" = 200 ] || fail "$page after the approval: $status"
+  [ "$(json 'd["numberMatched"]')" = "$before" ] || fail "the paused standby answered with the change already: nothing tested"
+  [ "$(metric routekaart_cache_standby_behind_total)" -gt "${behind[$base]}" ] \
+    && [ "$(metric routekaart_cache_stores_total)" = "${stores[$base]}" ] \
+    || fail "the standby's answer from before the change was kept in the cache ($base)"
+  req GET "$page"
+  [ "$(hit_count)" = "${hits[$base]}" ] || fail "the old answer was served from the cache ($base)"
+done
+ok "a change notified by the primary: the standby's older answer is sent but not kept, by both instances (stores unchanged, no hit)"
 
 lag=$(metric routekaart_replica_lag_bytes)
 [ "$lag" != absent ] && [ "$lag" -gt 0 ] || fail "routekaart_replica_lag_bytes is $lag while the standby holds back a commit"
@@ -134,33 +153,37 @@ ok "/metrics shows the standby's lag ($lag bytes behind) and passes promtool che
 # the standby catches up: the next read shows the change, and is kept
 sql "$stb" -c 'select pg_wal_replay_resume()' >/dev/null
 caught_up
-req GET "$page"
-[ "$(json 'd["numberMatched"]')" = $((before + 1)) ] || fail "after the standby replayed, the page still says $(json 'd["numberMatched"]'), not $((before + 1))"
-hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
-req GET "$page"
-[ "$(json 'd["numberMatched"]')" = $((before + 1)) ] && [ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" -gt "$hits" ] \
-  || fail "the current answer was not cached"
-ok "once the standby has replayed the change, the next read shows it and is cached again"
+for base in $a $b; do
+  req GET "$page"
+  [ "$(json 'd["numberMatched"]')" = $((before + 1)) ] || fail "after the standby replayed, the page still says $(json 'd["numberMatched"]'), not $((before + 1)) ($base)"
+  hits[$base]=$(hit_count)
+  req GET "$page"
+  [ "$(json 'd["numberMatched"]')" = $((before + 1)) ] && [ "$(hit_count)" -gt "${hits[$base]}" ] \
+    || fail "the current answer was not cached ($base)"
+done
+base=$a
+ok "once the standby has replayed the change, the next read shows it on both instances and is cached again"
 wait_metric routekaart_replica_lag_bytes '[ "$v" = 0 ]'
 ok "routekaart_replica_lag_bytes is 0 once the standby has caught up"
 
 # --- primary down -----------------------------------------------------------------------------
 "$top/deploy/pg.sh" crash "$pri"
 wait_metric routekaart_cache_listening '[ "$v" = 0 ]'
-hits=$(metric 'routekaart_cache_requests_total{outcome="hit"}')
+hits=$(hit_count)
 for path in "$page" "/collections/initiatives/items?limit=3" "/collections/initiatives/items/$id" \
             "/collections/schools/items?limit=2" "$page"; do
   req GET "$path"
   [ "$status" = 200 ] || fail "$path with the primary down: $status $(head -c 300 "$work/body")"
 done
-[ "$(metric 'routekaart_cache_requests_total{outcome="hit"}')" = "$hits" ] || fail "a read was served from the cache while nobody listened for changes"
+[ "$(hit_count)" = "$hits" ] || fail "a read was served from the cache while nobody listened for changes"
 ok "primary down: public reads are answered 200 from the standby, none from the cache"
 for _ in 1 2 3; do
   submit; problem 503 "a submission with the primary down"
+  grep -qi '^Retry-After: [0-9]' "$work/head" || fail "a 503 without Retry-After"
 done
 req POST "/admin/submissions/$id/approve" "" "Authorization: Bearer $key"
 problem 503 "moderation with the primary down"
-ok "primary down: submissions and moderation answer 503 problem+json"
+ok "primary down: submissions and moderation answer 503 problem+json with Retry-After"
 req GET /readyz
 [ "$status" = 200 ] && [ "$(json 'd["status"] + " " + d["writes"]')" = "read-only unavailable" ] \
   || fail "/readyz with the primary down: $status $(cat "$work/body")"
@@ -179,7 +202,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$created" ] || fail "writes did not come back after the primary did"
-kill -0 "$server_pid" || fail "routekaartd is gone"
+kill -0 "${pids[0]}" || fail "routekaartd is gone"
 req GET /readyz
 [ "$status" = 200 ] && [ "$(json 'd["status"]')" = ok ] || fail "/readyz with the primary back: $status $(cat "$work/body")"
 wait_metric routekaart_cache_listening '[ "$v" = 1 ]'
@@ -195,6 +218,15 @@ done
 req GET /readyz
 [ "$status" = 200 ] && [ "$(json 'd["status"]')" = ok ] || fail "/readyz with the standby down: $status"
 ok "standby down: reads fall back to the primary (multi-host DATABASE_READ_URL), /readyz 200"
+# an instance that reads from the standby alone has no such fallback: 503, never a 500
+start_server c DATABASE_READ_URL="host=$ssock dbname=routekaart user=routekaart_web"
+req GET "/collections/initiatives/items?limit=6"; problem 503 "a read with its only read server down"
+req GET /readyz; problem 503 "/readyz with its only read server down"
+c=$base; base=$a
+ok "standby down and not backed by the primary: reads and /readyz answer 503 problem+json"
 "$top/deploy/pg.sh" standby "$stb" "$pri"
-req GET "$page"; [ "$status" = 200 ] || fail "$page with the standby back: $status"
-ok "standby back: reads are answered"
+caught_up
+for base in $a $b $c; do
+  req GET "/collections/initiatives/items?limit=6"; [ "$status" = 200 ] || fail "a read with the standby back: $status ($base)"
+done
+ok "standby back: reads are answered, by the instance without a fallback too"
