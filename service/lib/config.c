@@ -117,8 +117,8 @@ void config_print_help(const char *prog)
 	       "routekaartd serves the map of vmbo-mbo cooperation as GeoJSON (OGC API - Features).\n"
 	       "It is configured by environment variables:\n\n"
 	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n",
-	       prog, prog, "DATABASE_URL", "libpq connection for writes (default: dbname=routekaart user=routekaart_app)",
-	       "DATABASE_READ_URL", "libpq connection for public reads, e.g. a replica (default: dbname=routekaart user=routekaart_web)",
+	       prog, prog, "DATABASE_URL", "libpq connection for writes and for listening to changes: the primary (default: dbname=routekaart user=routekaart_app)",
+	       "DATABASE_READ_URL", "libpq connection for public reads, e.g. standby,primary with target_session_attrs=prefer-standby (default: dbname=routekaart user=routekaart_web)",
 	       "LISTEN", "address to bind (default: 127.0.0.1)", "PUBLIC_BASE_URL",
 	       "base of absolute links, e.g. https://example.org (default: from the Host header)",
 	       "LOG_LEVEL", "info (one line per request) or error (default: info)",
