@@ -463,6 +463,8 @@ START_TEST(sqlstate_mapping)
 	ck_assert_uint_eq(db_sqlstate_status("57014"), 503);
 	ck_assert_uint_eq(db_sqlstate_status("08006"), 503);
 	ck_assert_uint_eq(db_sqlstate_status("57P01"), 503);
+	ck_assert_uint_eq(db_sqlstate_status("40001"), 503); /* a standby's conflict with recovery */
+	ck_assert_uint_eq(db_sqlstate_status("40P01"), 503);
 	ck_assert_uint_eq(db_sqlstate_status("22P02"), 400);
 	ck_assert_uint_eq(db_sqlstate_status("23505"), 409);
 	ck_assert_uint_eq(db_sqlstate_status("23503"), 422);

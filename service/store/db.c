@@ -262,6 +262,9 @@ unsigned db_sqlstate_status(const char *st)
 	if (strcmp(st, "57014") == 0 || strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 ||
 	    strncmp(st, "57P", 3) == 0)
 		return 503;
+	/* a read cancelled by a standby's replay (conflict with recovery), or a deadlock: try again */
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)
+		return 503;
 	if (strcmp(st, "23505") == 0)
 		return 409;
 	if (strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 ||

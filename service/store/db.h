@@ -46,7 +46,7 @@ struct db_list {
 void db_reads_begin(void);
 uint64_t db_reads_position(void);
 
-/* Maps a SQLSTATE to an HTTP status: 57014/08xxx/53xxx/57Pxx -> 503, class 22 -> 400,
+/* Maps a SQLSTATE to an HTTP status: 57014/08xxx/53xxx/57Pxx/40001/40P01 -> 503, class 22 -> 400,
  * 23505 -> 409, 23503/23514/23502/23P01 -> 422, anything else -> 500. */
 unsigned db_sqlstate_status(const char *sqlstate);
 
