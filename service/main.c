@@ -91,6 +91,8 @@ int main(int argc, char **argv)
 	}
 	struct db_pool *pool = db_pool_new(cfg.database_read_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
 					   cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
+	if (pool)
+		db_pool_retry_standby(pool, cfg.db_standby_retry_s);
 	struct db_pool *write_pool = db_pool_new(cfg.database_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,
 						 cfg.db_statement_timeout_ms, cfg.db_connect_timeout_s);
 	struct ratelimit *writes = ratelimit_new(cfg.write_rate_per_minute, cfg.write_rate_burst);

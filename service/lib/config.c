@@ -57,6 +57,9 @@ static const char *str_or(const char *name, const char *def)
 		 "statement_timeout of every query"},                                              \
 		{"DB_CONNECT_TIMEOUT", &(cfg)->db_connect_timeout_s, 2, 1, 60,                     \
 		 "seconds to wait for a database connection to open"},                            \
+		{"DB_STANDBY_RETRY", &(cfg)->db_standby_retry_s, 30, 1, 3600,                      \
+		 "seconds after which a read connection that fell back to the primary is reopened " \
+		 "to find the standby again (DATABASE_READ_URL with target_session_attrs=prefer-standby)"}, \
 		{"MAX_URL_BYTES", &(cfg)->max_url_bytes, 8192, 256, 65536,                         \
 		 "longest request target accepted (longer: 414)"},                                 \
 		{"MAX_HEADER_BYTES", &(cfg)->max_header_bytes, 32768, 4096, 1048576,               \

@@ -22,6 +22,7 @@ struct config {
 	int db_acquire_timeout_ms;
 	int db_statement_timeout_ms;
 	int db_connect_timeout_s;
+	int db_standby_retry_s;
 	int max_url_bytes;
 	int max_header_bytes;       /* memory for one connection's request head */
 	int max_body_bytes;         /* largest JSON body accepted (larger: 413) */

@@ -16,6 +16,7 @@ struct slot {
 	PGconn *conn; /* NULL while closed */
 	int busy;
 	int standby;  /* conn is to a server in recovery (a standby), as it said when it was opened */
+	double opened_at; /* CLOCK_MONOTONIC seconds */
 };
 
 struct db_pool {
@@ -24,6 +25,7 @@ struct db_pool {
 	struct slot *slots;
 	int size;
 	int acquire_timeout_ms;
+	int standby_retry_s; /* 0, or: reopen a connection to a primary this old (db_pool_retry_standby) */
 	char *conninfo_keys[8];
 	char *conninfo_vals[8];
 	uint64_t acquired, timeouts, connect_failures, resets;
@@ -79,6 +81,23 @@ void db_pool_free(struct db_pool *p)
 	pthread_mutex_destroy(&p->mu);
 	free(p->slots);
 	free(p);
+}
+
+void db_pool_retry_standby(struct db_pool *p, int seconds)
+{
+	PQconninfoOption *opts = PQconninfoParse(p->conninfo_vals[0], NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "target_session_attrs") == 0 && o->val &&
+		    strcmp(o->val, "prefer-standby") == 0)
+			p->standby_retry_s = seconds;
+	PQconninfoFree(opts);
+}
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void set_error(struct db_error *err, unsigned status, const char *sqlstate, const char *msg)
@@ -173,9 +192,15 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 	p->slots[idx].busy = 1;
 	PGconn *c = p->slots[idx].conn;
 	int on_standby = p->slots[idx].standby;
+	double opened_at = p->slots[idx].opened_at;
 	pthread_mutex_unlock(&p->mu);
 
 	/* Connection work happens outside the lock so that other threads are not held up. */
+	if (c && !on_standby && p->standby_retry_s && monotonic_s() - opened_at >= p->standby_retry_s) {
+		/* fell back to the primary a while ago: the standby may be back */
+		PQfinish(c);
+		c = NULL;
+	}
 	if (c && PQstatus(c) != CONNECTION_OK) {
 		PQfinish(c);
 		c = NULL;
@@ -197,6 +222,8 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 	pthread_mutex_lock(&p->mu);
 	p->slots[idx].conn = c;
 	p->slots[idx].standby = c && on_standby;
+	if (opened)
+		p->slots[idx].opened_at = monotonic_s();
 	if (!c) {
 		p->slots[idx].busy = 0;
 		p->connect_failures++;

@@ -26,6 +26,12 @@ struct db_pool *db_pool_new(const char *conninfo, int size, int acquire_timeout_
 			    int statement_timeout_ms, int connect_timeout_s);
 void db_pool_free(struct db_pool *p);
 
+/* For a pool whose connection string prefers a standby (target_session_attrs=prefer-standby,
+ * a standby listed before the primary): a connection that found only the primary is reopened
+ * when it is taken after seconds, so the reads return to the standby when it is back. Nothing
+ * for any other pool. Call before the pool is shared. */
+void db_pool_retry_standby(struct db_pool *p, int seconds);
+
 /* Whether the database answers a query on a connection of the pool: 0, or -1 with err filled. */
 int db_pool_ready(struct db_pool *p, struct db_error *err);
 void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *s);

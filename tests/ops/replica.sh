@@ -76,9 +76,10 @@ start_server() {
   done
   fail "routekaartd $name did not say where it listens"
 }
-# two instances, as behind one load balancer
-start_server a; a=$base
-start_server b; b=$base
+# two instances, as behind one load balancer; a read connection that fell back to the primary is
+# reopened after a second (DB_STANDBY_RETRY), to find the standby again
+start_server a DB_STANDBY_RETRY=1; a=$base
+start_server b DB_STANDBY_RETRY=1; b=$base
 
 # req METHOD PATH [BODY_FILE [HEADER]]: the status into $status, the media type into $ctype, the body into $work/body
 req() {
@@ -230,3 +231,7 @@ for base in $a $b $c; do
   req GET "/collections/initiatives/items?limit=6"; [ "$status" = 200 ] || fail "a read with the standby back: $status ($base)"
 done
 ok "standby back: reads are answered, by the instance without a fallback too"
+for base in $a $b; do
+  wait_metric routekaart_replica_standby '[ "$v" = 1 ]'
+done
+ok "standby back: the reads that fell back to the primary return to the standby (DB_STANDBY_RETRY), without a restart"
