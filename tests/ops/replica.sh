@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A read replica: routekaartd with its public reads on a real streaming standby
 # (deploy/pg.sh standby: pg_basebackup -R) and its writes and LISTEN on the primary.
-#   - a standby that replays late: an answer it gives from before a change the cache was told of
-#     is sent but not kept, and once it has replayed, the next read shows the change;
+#   - a standby that replays late (paused): an answer it gives from before a change the cache was
+#     told of is sent but not kept, and once it has replayed, the next read shows the change; on
+#     each of two instances, as behind one load balancer;
 #   - the lag on /metrics (promtool check metrics);
 #   - primary down: reads go on from the standby (uncached), writes are 503 problem+json,
 #     /readyz says read-only; primary back: writes work again, without a restart of the server;
 #   - standby down: reads fall back to the primary (DATABASE_READ_URL lists both hosts,
-#     target_session_attrs=prefer-standby), never a 500.
+#     target_session_attrs=prefer-standby), or are 503 without it, never a 500; standby back:
+#     the reads return to it (DB_STANDBY_RETRY).
 # Clusters var/reppri and var/repstb, made and destroyed here. RK_BUILD: the build directory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,6 +53,10 @@ caught_up() {
 [ "$(sql "$stb" -c 'select pg_is_in_recovery()')" = t ] || fail "var/$stb is not in recovery"
 [ "$(sql "$stb" -c 'select count(*) from kaart.initiative')" = "$(sql "$pri" -c 'select count(*) from kaart.initiative')" ] \
   || fail "the standby does not hold the primary's data"
+for _ in $(seq 200); do
+  [ "$(sql "$pri" -c "select count(*) from pg_stat_replication where state = 'streaming'")" = 1 ] && break
+  sleep 0.05
+done
 [ "$(sql "$pri" -c "select count(*) from pg_stat_replication where state = 'streaming'")" = 1 ] \
   || fail "the standby does not stream from the primary"
 ok "var/$stb is a hot standby streaming from var/$pri (pg_basebackup -R over the primary's socket)"
