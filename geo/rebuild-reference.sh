@@ -33,7 +33,7 @@ die() { echo "rebuild-reference: $*" >&2; exit 1; }
 args=() out=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 0 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     --gemeenten|--provincies|--arbeidsmarktregios|--rmc|--duo-vestigingen|--bag|--duo-leerlingen|--geonames)
       [ -n "${2:-}" ] || die "$1 needs a file"
