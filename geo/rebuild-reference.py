@@ -214,7 +214,7 @@ def rebuild_schools(args, gemeente_names, out):
         kept.append((code, r))
 
     points = read_bag(args.bag, {r["POSTCODE"].replace(" ", "").upper() for _, r in kept})
-    out_rows, unplaced, unknown = [], [], set()
+    out_rows, unplaced, unknown, other_number = [], [], set(), []
     for code, r in kept:
         pc = r["POSTCODE"].replace(" ", "").upper()
         m = re.fullmatch(r"(\d+)\s*(.*)", r["HUISNUMMER-TOEVOEGING"])
@@ -227,6 +227,9 @@ def rebuild_schools(args, gemeente_names, out):
         if not gemeente:
             unknown.add(r["GEMEENTENAAM"])
             continue
+        number = r.get("GEMEENTENUMMER", "")
+        if number.isdigit() and "GM" + number.zfill(4) != gemeente:
+            other_number.append(code)   # DUO's own number may lag a merger; the name decides
         structuur = r["ONDERWIJSSTRUCTUUR"]
         vmbo = "1" if re.search(r"\b(VBO|MAVO)\b", structuur.upper()) else "0"
         out_rows.append([
@@ -241,11 +244,13 @@ def rebuild_schools(args, gemeente_names, out):
                       % ", ".join(repr(u) for u in sorted(unknown)))
     out_rows.sort()
     write_csv(os.path.join(out, "schools", "vo_vestigingen.csv"), SCHOOL_FIELDS, out_rows)
-    note("schools: %d vestigingen (%d vmbo); %d repeated rows dropped, %d speciaal onderwijs left "
+    note("schools: %d vestigingen (%d vmbo); %d repeated row(s) dropped, %d speciaal onderwijs left "
          "out, %d without a BAG address point left out%s"
          % (len(out_rows), sum(1 for x in out_rows if x[5] == "1"), twice, so, len(unplaced),
             (" (" + " ".join(unplaced[:10]) + (" ..." if len(unplaced) > 10 else "") + ")")
             if unplaced else ""))
+    note("schools: %d where DUO's GEMEENTENUMMER differs from the gemeente of its name%s"
+         % (len(other_number), (" (" + " ".join(other_number[:10]) + ")") if other_number else ""))
 
 
 # ---------------------------------------------------------------- postcodes

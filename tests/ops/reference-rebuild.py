@@ -8,7 +8,7 @@ files in the official formats, with rows added that exercise each rule of the re
                                                         snapshot and what the SQL wrote in STAGE
 
 What `inputs` adds, and what the rebuild must do with it:
-  - DUO: the rows shuffled; a second row of an existing vestiging (dropped: the first is kept); a
+  - DUO: the rows shuffled; a stale GEMEENTENUMMER (reported; the name decides); a second row of an existing vestiging (dropped: the first is kept); a
     VSO vestiging (left out); a vestiging with no BAG point (left out). The DUO gemeentenaam
     spellings that need an alias (HENGELO, LAREN, ...) are in the snapshot itself.
   - BAG: decoy points at the schools' postcode and huisnummer with another huisletter, without
@@ -115,6 +115,8 @@ def duo_files(data, into, rnd):
         elif n % 3 == 0:
             leerlingen.append([s["brin"], s["vestigingscode"], "<5"])
     rnd.shuffle(duo)
+    # a GEMEENTENUMMER from before a merger: reported, while the name decides the gemeente
+    duo[7]["GEMEENTENUMMER"] = "0001"
     # the same vestiging again, later in the file: the first row is the one kept
     again = dict(duo[5]); again["VESTIGINGSNAAM"] = "Tweede regel van dezelfde vestiging"
     duo.append(again)

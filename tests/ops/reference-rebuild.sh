@@ -61,6 +61,9 @@ same schools/vo_vestigingen.csv "BAG address match, DUO gemeentenaam with the al
 same postcode/pc4_centroids.csv "GeoNames entries averaged, stray entries dropped, gemeente by point, suspects"
 same regions/gemeente_regio.csv "each gemeente in the region it overlaps most"
 same regions/gemeente.geojson "EPSG:28992 back to 4326 at 6 decimals"
+grep -q "schools: 1 where DUO's GEMEENTENUMMER differs from the gemeente of its name" <<<"$log" \
+  || fail "the rebuild does not report the vestiging whose DUO gemeentenummer disagrees with its gemeentenaam"
+echo "ok - a DUO gemeentenummer that disagrees with the gemeentenaam is reported, and the name decides"
 
 # ---- a DUO spelling without an alias stops the rebuild before anything is written
 sed 's/;0164;HENGELO;/;0164;HENGELO OV;/' "$in/02.-alle-vestigingen-vo.csv" > "$work/stage/duo-unknown.csv"
