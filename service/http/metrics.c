@@ -109,17 +109,17 @@ int metrics_render_replica(struct buf *b, struct db_pool *read, struct db_pool *
 	if (store_replica_lag(read, write, &lag, &err) < 0)
 		return rc ? -1 : 0; /* nothing known of the lag while the reads' server is away */
 	rc |= buf_printf(b,
-			 "# HELP routekaart_replica_standby 1 when the public reads go to a standby.\n"
-			 "# TYPE routekaart_replica_standby gauge\nroutekaart_replica_standby %d\n"
-			 "# HELP routekaart_replica_lag_seconds Age of the last transaction the standby replayed, "
+			 "# HELP routekaart_db_replica_standby 1 when the public reads go to a standby.\n"
+			 "# TYPE routekaart_db_replica_standby gauge\nroutekaart_db_replica_standby %d\n"
+			 "# HELP routekaart_db_replica_lag_seconds Age of the last transaction the standby replayed, "
 			 "while it has WAL it has not replayed; 0 when caught up or on a primary.\n"
-			 "# TYPE routekaart_replica_lag_seconds gauge\nroutekaart_replica_lag_seconds %.3f\n",
+			 "# TYPE routekaart_db_replica_lag_seconds gauge\nroutekaart_db_replica_lag_seconds %.3f\n",
 			 lag.standby, lag.seconds);
 	if (lag.bytes_known)
 		rc |= buf_printf(b,
-				 "# HELP routekaart_replica_lag_bytes WAL the primary has written and the standby "
+				 "# HELP routekaart_db_replica_lag_bytes WAL the primary has written and the standby "
 				 "of the public reads has not replayed.\n"
-				 "# TYPE routekaart_replica_lag_bytes gauge\nroutekaart_replica_lag_bytes %llu\n",
+				 "# TYPE routekaart_db_replica_lag_bytes gauge\nroutekaart_db_replica_lag_bytes %llu\n",
 				 (unsigned long long)lag.bytes);
 	return rc ? -1 : 0;
 }

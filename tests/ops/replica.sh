@@ -150,12 +150,14 @@ for base in $a $b; do
 done
 ok "a change notified by the primary: the standby's older answer is sent but not kept, by both instances (stores unchanged, no hit)"
 
-lag=$(metric routekaart_replica_lag_bytes)
-[ "$lag" != absent ] && [ "$lag" -gt 0 ] || fail "routekaart_replica_lag_bytes is $lag while the standby holds back a commit"
-[ "$(metric routekaart_replica_standby)" = 1 ] || fail "routekaart_replica_standby is not 1"
+lag=$(metric routekaart_db_replica_lag_bytes)
+[ "$lag" != absent ] && [ "$lag" -gt 0 ] || fail "routekaart_db_replica_lag_bytes is $lag while the standby holds back a commit"
+[ "$(metric routekaart_db_replica_standby)" = 1 ] || fail "routekaart_db_replica_standby is not 1"
+secs=$(metric routekaart_db_replica_lag_seconds)
+awk -v v="$secs" 'BEGIN { exit !(v > 0) }' || fail "routekaart_db_replica_lag_seconds is $secs while the standby holds back a commit"
 curl -s "$base/metrics" >"$work/metrics"
 promtool check metrics <"$work/metrics" >"$work/promtool" 2>&1 || { cat "$work/promtool"; fail "promtool check metrics"; }
-ok "/metrics shows the standby's lag ($lag bytes behind) and passes promtool check metrics"
+ok "/metrics shows the standby's lag ($lag bytes, $secs s behind) and passes promtool check metrics"
 
 # the standby catches up: the next read shows the change, and is kept
 sql "$stb" -c 'select pg_wal_replay_resume()' >/dev/null
@@ -170,8 +172,9 @@ for base in $a $b; do
 done
 base=$a
 ok "once the standby has replayed the change, the next read shows it on both instances and is cached again"
-wait_metric routekaart_replica_lag_bytes '[ "$v" = 0 ]'
-ok "routekaart_replica_lag_bytes is 0 once the standby has caught up"
+wait_metric routekaart_db_replica_lag_bytes '[ "$v" = 0 ]'
+wait_metric routekaart_db_replica_lag_seconds '[ "$v" = 0.000 ]'
+ok "routekaart_db_replica_lag_bytes and _seconds are 0 once the standby has caught up"
 
 # --- primary down -----------------------------------------------------------------------------
 "$top/deploy/pg.sh" crash "$pri"
@@ -221,7 +224,7 @@ for path in "/collections/initiatives/items?limit=4" "/collections/initiatives/i
   req GET "$path"
   [ "$status" = 200 ] || fail "$path with the standby down: $status $(head -c 300 "$work/body")"
 done
-[ "$(metric routekaart_replica_standby)" = 0 ] || fail "reads with the standby down are not on the primary"
+[ "$(metric routekaart_db_replica_standby)" = 0 ] || fail "reads with the standby down are not on the primary"
 req GET /readyz
 [ "$status" = 200 ] && [ "$(json 'd["status"]')" = ok ] || fail "/readyz with the standby down: $status"
 ok "standby down: reads fall back to the primary (multi-host DATABASE_READ_URL), /readyz 200"
@@ -238,6 +241,6 @@ for base in $a $b $c; do
 done
 ok "standby back: reads are answered, by the instance without a fallback too"
 for base in $a $b; do
-  wait_metric routekaart_replica_standby '[ "$v" = 1 ]'
+  wait_metric routekaart_db_replica_standby '[ "$v" = 1 ]'
 done
 ok "standby back: the reads that fell back to the primary return to the standby (DB_STANDBY_RETRY), without a restart"
