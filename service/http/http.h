@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/config.h"
+#include "lib/netaddr.h"
 #include "store/db.h"
 #include "lib/buf.h"
 #include "http/query.h"
@@ -66,7 +67,9 @@ struct request {
 	int cache_keyed;
 	uint64_t cache_generation;  /* of the cache when the response began to be computed */
 	char base_url[320];        /* scheme://host[:port] for absolute links */
-	char remote[64];
+	struct netaddr peer;       /* the TCP peer */
+	int via_proxy;             /* the peer is one of TRUSTED_PROXIES: its X-Forwarded-* count */
+	char remote[64];           /* the client: the peer, or whom a trusted proxy forwarded for */
 };
 
 struct http_server;
