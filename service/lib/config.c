@@ -123,7 +123,7 @@ void config_print_help(const char *prog)
 	       prog, prog, "DATABASE_URL", "libpq connection for writes (default: dbname=routekaart user=routekaart_app)",
 	       "DATABASE_READ_URL", "libpq connection for public reads, e.g. a replica (default: dbname=routekaart user=routekaart_web)",
 	       "LISTEN", "address to bind (default: 127.0.0.1)", "PUBLIC_BASE_URL",
-	       "base of absolute links, e.g. https://example.org (default: from the Host header)",
+	       "base of absolute links, e.g. https://example.org (default: from the Host header, or a trusted proxy's X-Forwarded-Proto/-Host)",
 	       "LOG_LEVEL", "info (one line per request) or error (default: info)",
 	       "WEB_ROOT", "the built website, served at / and /aanmelden (make builds build/web; default: none)",
 	       "WEB_BACKGROUND_URL", "tile URL of a background map, https://host/{z}/{x}/{y}.png (default: none)",

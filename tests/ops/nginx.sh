@@ -12,6 +12,7 @@ build=${RK_BUILD:?RK_BUILD must name the build directory (tests/run.sh sets it)}
 work=$top/var/nginx-test
 shipped=$top/deploy/nginx/routekaart.conf
 max_age=3   # CACHE_MAX_AGE of the instances: how long nginx may keep an answer
+nginx=$(command -v nginx || echo /usr/sbin/nginx) # (not on a normal user's PATH on Debian)
 
 fail() { echo "not ok - $*"; exit 1; }
 ok() { echo "ok - $*"; }
@@ -92,9 +93,9 @@ http {
     include $work/routekaart.conf;
 }
 CONF
-out=$(nginx -t -p "$work" -c "$work/nginx.conf" 2>&1) || fail "nginx -t refuses the configuration: $out"
+out=$("$nginx" -t -p "$work" -e "$work/logs/error.log" -c "$work/nginx.conf" 2>&1) || fail "nginx -t refuses the configuration: $out"
 ok "nginx -t accepts deploy/nginx/routekaart.conf (only addresses, ports and paths changed)"
-nginx -p "$work" -c "$work/nginx.conf" 2>"$work/logs/start.log" || fail "nginx did not start: $(cat "$work/logs/start.log")"
+"$nginx" -p "$work" -e "$work/logs/error.log" -c "$work/nginx.conf" 2>"$work/logs/start.log" || fail "nginx did not start: $(cat "$work/logs/start.log")"
 for _ in $(seq 100); do [ -s "$work/nginx.pid" ] && break; sleep 0.05; done
 n=https://127.0.0.1:$https_port
 
