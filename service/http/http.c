@@ -864,6 +864,14 @@ struct http_server *http_start(const struct app *app, int *port, char *err, size
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*port = di ? di->port : cfg->port;
+	if (cfg->trusted_proxies.n && cfg->max_connections_per_ip) {
+		/* the cap counts TCP peers: behind a proxy, the proxy as a whole */
+		char n[16];
+		snprintf(n, sizeof(n), "%d", cfg->max_connections_per_ip);
+		log_info("TRUSTED_PROXIES is set: MAX_CONNECTIONS_PER_IP caps each proxy's connections as a "
+			 "whole (0 leaves the limit per client to the proxy)",
+			 "max_connections_per_ip", n);
+	}
 	return s;
 }
 

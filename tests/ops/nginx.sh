@@ -122,6 +122,12 @@ req plain "http://127.0.0.1:$http_port/collections?x=1"
   || fail "http is not redirected to https: $(cat "$work/plain.h")"
 ok "http redirects to https with the same target"
 
+if [ "$v6" = "[::1]" ]; then
+  req v6 -g "https://[::1]:$https6_port/collections"
+  [ "$(status v6)" = 200 ] || fail "HTTPS on the IPv6 listener: $(status v6)"
+  ok "the IPv6 listener answers too"
+fi
+
 # --- gzip passed on once, with the service's strong ETag; 304 ---
 items=/collections/initiatives/items?limit=40
 # (the same request straight to an instance, as nginx passes it on: links are made for https)
