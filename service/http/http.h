@@ -51,6 +51,8 @@ struct response {
 struct request {
 	const struct app *app;
 	struct MHD_Connection *conn;
+	struct netaddr peer;       /* the TCP peer; remote is it, or whom a trusted proxy forwarded for */
+	int via_proxy;             /* the peer is one of TRUSTED_PROXIES: its X-Forwarded-* count */
 	const char *method;        /* borrowed from MHD */
 	char *raw;                 /* the request target as sent, owned */
 	size_t raw_len;
@@ -67,9 +69,7 @@ struct request {
 	int cache_keyed;
 	uint64_t cache_generation;  /* of the cache when the response began to be computed */
 	char base_url[320];        /* scheme://host[:port] for absolute links */
-	struct netaddr peer;       /* the TCP peer */
-	int via_proxy;             /* the peer is one of TRUSTED_PROXIES: its X-Forwarded-* count */
-	char remote[64];           /* the client: the peer, or whom a trusted proxy forwarded for */
+	char remote[64];
 };
 
 struct http_server;

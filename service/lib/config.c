@@ -118,16 +118,18 @@ void config_print_help(const char *prog)
 	       "       %s keys create --role moderator|analyst|admin --name NAME | keys revoke --name NAME | keys list\n\n"
 	       "routekaartd serves the map of vmbo-mbo cooperation as GeoJSON (OGC API - Features).\n"
 	       "It is configured by environment variables:\n\n"
-	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n"
-	       "  %-24s %s\n",
+	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n",
 	       prog, prog, "DATABASE_URL", "libpq connection for writes (default: dbname=routekaart user=routekaart_app)",
 	       "DATABASE_READ_URL", "libpq connection for public reads, e.g. a replica (default: dbname=routekaart user=routekaart_web)",
 	       "LISTEN", "address to bind (default: 127.0.0.1)", "PUBLIC_BASE_URL",
-	       "base of absolute links, e.g. https://example.org (default: from the Host header, or a trusted proxy's X-Forwarded-Proto/-Host)",
+	       "base of absolute links, e.g. https://example.org (default: from the Host header)",
 	       "LOG_LEVEL", "info (one line per request) or error (default: info)",
 	       "WEB_ROOT", "the built website, served at / and /aanmelden (make builds build/web; default: none)",
-	       "WEB_BACKGROUND_URL", "tile URL of a background map, https://host/{z}/{x}/{y}.png (default: none)",
-	       "TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto/-Host are believed, comma-separated addresses and CIDR ranges, e.g. 127.0.0.1,::1 (default: none)");
+	       "WEB_BACKGROUND_URL", "tile URL of a background map, https://host/{z}/{x}/{y}.png (default: none)");
+	printf("  %-24s %s\n", "TRUSTED_PROXIES",
+	       "reverse proxies whose X-Forwarded-For (the client's address) and X-Forwarded-Proto/-Host (links, "
+	       "without PUBLIC_BASE_URL) are believed: comma-separated addresses and CIDR ranges, e.g. "
+	       "127.0.0.1,::1 (default: none)");
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		printf("  %-24s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
 }
