@@ -5,6 +5,8 @@ SANITIZE ?=
 comma := ,
 BUILD := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 PORT ?= 8080
+# The version, from one place: `routekaartd --version`, the manual page and the Debian package.
+VERSION := $(shell cat VERSION)
 
 CC ?= cc
 PKGS := libmicrohttpd jansson libpq zlib nettle xlsxwriter
@@ -57,6 +59,9 @@ $(BUILD)/lib/codelists.h: geo/codelists.json service/lib/gen-codelists.py
 $(BUILD)/libroutekaart.a: $(SERVICE_OBJ)
 	@echo '  AR  $@'
 	@rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/main.o: ALL_CFLAGS += -DRK_VERSION='"$(VERSION)"'
+$(BUILD)/main.o: VERSION
 
 $(BUILD)/routekaartd: $(BUILD)/main.o $(BUILD)/libroutekaart.a
 	@echo '  LD  $@'
