@@ -123,11 +123,11 @@ void config_print_help(const char *prog)
 	       "routekaartd serves the map of vmbo-mbo cooperation as GeoJSON (OGC API - Features)\n"
 	       "until SIGTERM or SIGINT.\n\n"
 	       "Options:\n"
-	       "  %-24s %s\n  %-24s %s\n\n"
+	       "  %-26s %s\n  %-26s %s\n\n"
 	       "Commands:\n"
-	       "  %-24s %s\n  %-24s %s\n\n"
+	       "  %-26s %s\n  %-26s %s\n\n"
 	       "Environment:\n"
-	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n",
+	       "  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n",
 	       prog, prog, prog, prog, "--help", "show this help and exit", "--version", "show the version and exit",
 	       "keys", "issue (shown once), revoke or list the API keys of the programme team",
 	       "purge", "erase the contact persons past RETENTION_DAYS once, and exit",
@@ -139,5 +139,5 @@ void config_print_help(const char *prog)
 	       "WEB_ROOT", "the built website, served at / and /aanmelden (make builds build/web; default: none)",
 	       "WEB_BACKGROUND_URL", "tile URL of a background map, https://host/{z}/{x}/{y}.png (default: none)");
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		printf("  %-24s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
+		printf("  %-26s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
 }
