@@ -96,8 +96,8 @@ $(BUILD)/routekaartd.8: $(BUILD)/routekaartd
 		--name='serve the map of vmbo-mbo cooperation initiatives as GeoJSON' $< >$@.tmp && mv $@.tmp $@
 
 # Installing: `make install` (PREFIX=/usr/local; DESTDIR stages it under another root) and
-# `make uninstall`. The share folder holds the website and what sets up and migrates a database
-# without the checkout, in the checkout's layout (the scripts find each other by relative paths);
+# `make uninstall`. The share folder holds the website and what sets up, migrates and loads the
+# reference data into a database without the checkout, in the checkout's layout (the scripts find each other by relative paths);
 # it is replaced as a whole, so nothing of an older version stays behind. An existing environment
 # file is kept.
 PREFIX ?= /usr/local
@@ -107,7 +107,7 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SHARE_FILES = sql/migrate.sh $(wildcard sql/migrations/*.sql sql/api/*.sql sql/migrate/*) geo/codelists.json \
-	$(wildcard geo/load-*.sh geo/load-*.sql geo/data/*/* deploy/db-init.sh deploy/lib/*)
+	$(wildcard geo/load-*.sh geo/load-*.sql geo/data/*.md geo/data/*/* deploy/db-init.sh deploy/lib/*)
 
 install: $(BUILD)/routekaartd $(BUILD)/web/index.html $(BUILD)/routekaartd.8
 	@echo '  INSTALL $(DESTDIR)$(PREFIX)'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make install` and `make uninstall` into a staging root outside the checkout: the binary, its
 # manual page, the website, the unit and its environment file, and the SQL with which the
-# installed copy alone migrates a fresh database and then serves it.
+# installed copy alone migrates a fresh database, loads its reference data and then serves it.
 set -euo pipefail
 . "$(dirname "$0")/lib/make-install.sh"
 
@@ -57,7 +57,10 @@ out=$(cd / && PGDATABASE=rk_installed "$share/sql/migrate.sh" 2>&1) || { echo "$
   || fail "the installed migrate.sh did not apply the $n_mig migrations"
 [ "$(psql -XAtq -d rk_installed -c "select count(*) from pg_proc where pronamespace = 'api'::regnamespace")" -gt 20 ] \
   || fail "the installed migrate.sh did not make the api functions"
-ok "the installed sql/migrate.sh migrates a fresh database without the checkout ($n_mig migrations, $n_api api files)"
+out=$(cd / && PGDATABASE=rk_installed "$share/geo/load-reference.sh" 2>&1) || { echo "$out"; fail "the installed load-reference.sh failed"; }
+[ "$(psql -XAtq -d rk_installed -c "select count(*) from ref.region where type = 'provincie'")" = 12 ] \
+  || fail "the installed load-reference.sh did not load the 12 provincies"
+ok "the installed sql/migrate.sh and geo/load-reference.sh migrate a fresh database and load its reference data without the checkout ($n_mig migrations, $n_api api files)"
 
 log=$stage/server.log
 (cd / && exec env -i PATH=/usr/bin:/bin PORT=0 LISTEN=127.0.0.1 WEB_ROOT="$share/web" RETENTION_PURGE_INTERVAL=0 \
@@ -77,6 +80,9 @@ code=$(curl -s -o "$stage/page" -w '%{http_code}' -H 'Accept: text/html' "http:/
 [ "$code" = 200 ] && cmp -s "$stage/page" "$share/web/index.html" || fail "the installed website was not served at / ($code)"
 code=$(curl -s -o "$stage/codelists" -w '%{http_code}' "http://127.0.0.1:$port/codelists")
 [ "$code" = 200 ] && grep -q doorlopende_leerroute "$stage/codelists" || fail "/codelists from the installed database: $code"
+code=$(curl -s -o "$stage/provincies" -w '%{http_code}' "http://127.0.0.1:$port/collections/regions-provincie/items?simplify=0.01")
+[ "$code" = 200 ] && grep -q '"numberReturned":12,' "$stage/provincies" \
+  || fail "the provincies from the installed database: $code"
 kill "$server_pid"; wait "$server_pid" || fail "the installed server did not stop cleanly on SIGTERM"; server_pid=""
 ok "the installed binary serves the installed website and the database it migrated"
 
