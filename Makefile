@@ -96,10 +96,10 @@ $(BUILD)/routekaartd.8: $(BUILD)/routekaartd
 		--name='serve the map of vmbo-mbo cooperation initiatives as GeoJSON' $< >$@.tmp && mv $@.tmp $@
 
 # Installing: `make install` (PREFIX=/usr/local; DESTDIR stages it under another root) and
-# `make uninstall`. The share folder holds the website and what sets up, migrates and loads the
-# reference data into a database without the checkout, in the checkout's layout (the scripts find each other by relative paths);
-# it is replaced as a whole, so nothing of an older version stays behind. An existing environment
-# file is kept.
+# `make uninstall`. The share folder holds the website, and what migrates a database and loads its
+# reference data without the checkout, in the checkout's layout (the scripts find each other by
+# relative paths); it is replaced as a whole, so nothing of an older version stays behind. An
+# existing environment file is kept.
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SHAREDIR ?= $(PREFIX)/share/routekaart
