@@ -2,6 +2,8 @@
 #ifndef RK_CONFIG_H
 #define RK_CONFIG_H
 
+#include "lib/netaddr.h"
+
 struct config {
 	const char *database_url;  /* writes: libpq conninfo or URI (borrowed from the environment) */
 	const char *database_read_url; /* public reads */
@@ -30,6 +32,7 @@ struct config {
 	const char *log_level;      /* "info" or "error" */
 	int retention_purge_interval_s; /* seconds between retention purges; 0 = none by the server */
 	int retention_days;         /* contact persons of initiatives rejected or withdrawn longer ago are erased */
+	struct netranges trusted_proxies; /* peers whose X-Forwarded-* headers are believed; none by default */
 };
 
 /* Fills cfg from the environment; on a bad value writes a message to err and returns -1. */
