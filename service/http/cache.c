@@ -49,10 +49,12 @@ struct cache {
 	_Atomic uint64_t generation;
 	_Atomic int listening;
 	_Atomic uint64_t hits, misses, stale_served, stores, evictions, invalidations;
-	/* the primary's WAL position when the listener last learned of a change, and the answers
-	 * of a standby that had not replayed that far, which were sent but not kept */
+	/* the primary's WAL position when the listener last learned of a change (UINT64_MAX while
+	 * it is asking), and the answers of a standby that had not replayed that far, which were
+	 * sent but not kept */
 	_Atomic uint64_t told_position;
 	_Atomic uint64_t standby_behind;
+	uint64_t known_position; /* the highest position learned; the listener's own */
 
 	/* the listener */
 	pthread_t thread;
@@ -454,18 +456,22 @@ static int wait_stop(struct cache *c, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
-/* Learns where the primary's WAL ends, after a change was notified (or while nobody listened);
- * first the position, then the new generation, so that an answer begun in the new generation is
- * compared with the position of the change. -1 when the database did not say. */
+/* A change was notified (or may have been missed while nobody listened): a new generation at
+ * once, as without a standby, so the next request already computes its answer afresh; then where
+ * the primary's WAL ends. Until that is known no standby answer is kept (told_position is the
+ * highest there is), so an answer begun in the new generation is always compared with a position
+ * at or past the change. -1 when the database did not say (and no standby answer is kept until a
+ * new session learns one). */
 static int learn_position(struct cache *c, struct db_listener *l)
 {
+	atomic_store(&c->told_position, UINT64_MAX);
+	cache_invalidate(c);
 	uint64_t at;
 	if (db_listener_position(l, &at) < 0)
 		return -1;
-	uint64_t was = atomic_load(&c->told_position);
-	while (at > was && !atomic_compare_exchange_weak(&c->told_position, &was, at))
-		;
-	cache_invalidate(c);
+	if (at > c->known_position)
+		c->known_position = at;
+	atomic_store(&c->told_position, c->known_position);
 	return 0;
 }
 
