@@ -4,10 +4,13 @@
 #
 #   sql/migrate.sh            migrate
 #   sql/migrate.sh --status   list the migrations (applied, pending, ...) and the api files; change nothing
+#   sql/migrate.sh --url postgresql://routekaart_owner@HOST/DB [--status]   the same, on that database
 #
-# The connection comes from the standard libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER,
-# PGPASSWORD, PGSERVICE, ...). The first migration creates extensions and roles, so the first run
-# needs a superuser (or a role with CREATEROLE where postgis and pgcrypto already exist).
+# The connection comes from --url or the standard libpq environment (PGHOST, PGPORT, PGDATABASE,
+# PGUSER, PGPASSFILE, PGSERVICE, ...). Run it as routekaart_owner: the first migration (100:
+# extensions, roles' settings, schemas) needs a superuser and is part of the DBA step,
+# deploy/db-init.sh, which a superuser runs once; every later one runs as the owner. (A superuser
+# may run it all, as the tests do on their scratch databases.)
 #
 # Migrations: each pending file runs in its own transaction with ON_ERROR_STOP and is recorded in
 # public.schema_migrations(version, applied_at, checksum) in that same transaction, so a failed
@@ -25,16 +28,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 baseline_last=104   # migrations/100-104 replaced the migrations 001-020 of before the split
 status_only=0
-case "${1:-}" in
-  --status) status_only=1 ;;
-  "") ;;
-  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+url=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --status) status_only=1; shift ;;
+    --url) [ $# -ge 2 ] || { echo "migrate: --url needs a value" >&2; exit 2; }
+           url=(-d "$2"); shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
 
 command -v psql >/dev/null || { echo "migrate: psql not found (install postgresql-client)" >&2; exit 1; }
 
-psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_() { psql -X -q -v ON_ERROR_STOP=1 "${url[@]}" "$@"; }
 die() { echo "migrate: $*" >&2; exit 1; }
 
 if ! psql_ -Atc 'select 1' >/dev/null 2>"${TMPDIR:-/tmp}/rk-migrate.$$"; then
@@ -114,6 +121,10 @@ for v in "${!applied[@]}"; do
   [ -n "${seen[$v]:-}" ] || [ -n "${legacy[$v]:-}" ] \
     || die "the database has migration $v, which is not in $here/migrations (an older checkout?)"
 done
+if [ $status_only = 0 ] && [ ${#pending[@]} -gt 0 ] && [ "$(basename "${pending[0]}")" = 100_foundation.sql ] \
+   && [ "$(psql_ -Atc 'select rolsuper from pg_roles where rolname = current_user')" != t ]; then
+  die "migration 100 (extensions, roles, schemas) needs a superuser: run the DBA step first, deploy/db-init.sh (--print-sql for the SQL), then this as routekaart_owner"
+fi
 if [ $status_only = 1 ]; then
   for v in $(printf '%s\n' "${!legacy[@]}" | sort); do
     [ -n "${applied[$v]:-}" ] && echo "legacy   ${legacy_name[$v]} (before the split)"
