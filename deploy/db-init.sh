@@ -91,6 +91,8 @@ where not exists (select from pg_roles where rolname = r) \\gexec
 alter role routekaart_owner login nosuperuser nocreatedb nocreaterole noreplication nobypassrls inherit;
 alter role routekaart_app   login nosuperuser nocreatedb nocreaterole noreplication nobypassrls inherit;
 alter role routekaart_web   login nosuperuser nocreatedb nocreaterole noreplication nobypassrls inherit;
+-- sql/migrate.sh gives way at once in a deadlock with a reader of the running service (migrate/session.sql)
+grant set on parameter deadlock_timeout to routekaart_owner;
 SQL
   local role
   for role in routekaart_owner routekaart_app routekaart_web; do
