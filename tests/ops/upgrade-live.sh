@@ -9,7 +9,7 @@
 
 new_cluster uplive
 cluster_env uplive
-start_server uplive "$work/server.log" WRITE_RATE_PER_MINUTE=100000 WRITE_RATE_BURST=100000
+start_server "$PGHOST" "$work/server.log" WRITE_RATE_PER_MINUTE=100000 WRITE_RATE_BURST=100000
 key=$(DATABASE_URL="host=$PGHOST dbname=routekaart user=routekaart_app" \
       "$build/routekaartd" keys create --role moderator --name upgrade-live | head -1)
 

@@ -37,12 +37,10 @@ if [ "$(id -u)" -eq 0 ]; then as_pg() { runuser -u postgres -- "$@"; }; else as_
 # cluster_env NAME: the libpq environment of var/NAME in this shell
 cluster_env() { set -a; . "$top/var/$1.env"; set +a; }
 
-# start_server NAME LOG [VAR=VALUE ...]: routekaartd on var/NAME's database, on a free port of
-# 127.0.0.1; sets server_url and server_pid
+# start_server SOCKET_DIR LOG [VAR=VALUE ...]: routekaartd on the database routekaart of the
+# cluster at that socket, on a free port of 127.0.0.1; sets server_url and server_pid
 start_server() {
-  local name=$1 log=$2; shift 2
-  local host
-  host=$(. "$top/var/$name.env"; echo "$PGHOST")
+  local host=$1 log=$2; shift 2
   env DATABASE_URL="host=$host dbname=routekaart user=routekaart_app" \
       DATABASE_READ_URL="host=$host dbname=routekaart user=routekaart_web" \
       PORT=0 LISTEN=127.0.0.1 "$@" "$build/routekaartd" >"$log" 2>&1 &
@@ -52,10 +50,10 @@ start_server() {
   for i in $(seq 1 300); do
     server_url=$(grep -o '"listening".*"url": *"[^"]*"' "$log" 2>/dev/null | grep -o 'http://[^"]*' || true)
     [ -n "$server_url" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log"; die "routekaartd on $name did not start"; }
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log"; die "routekaartd on $host did not start"; }
     sleep 0.1
   done
-  die "routekaartd on $name did not say it was listening"
+  die "routekaartd on $host did not say it was listening"
 }
 
 stop_server() {
