@@ -34,6 +34,7 @@ status_only=0 replace_api=0
 lock_timeout=${RK_MIGRATE_LOCK_TIMEOUT:-200ms}   # the longest a statement of a migration waits for a lock
 lock_wait=${RK_MIGRATE_LOCK_WAIT:-900ms}         # the longest the api's replacement waits for its locks
 tries=${RK_MIGRATE_TRIES:-100}                   # sessions begun again after such a wait
+retire_grace=${RK_MIGRATE_RETIRE_GRACE:-10s}     # the previous api's functions are dropped this long after the new one committed
 url=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -201,7 +202,7 @@ $script" 2>&1); then
   done
 fi
 
-api_sum=$(for f in "${apis[@]}" "$here"/migrate/{session,codelists,api-lock,api-drop,api-objects,api-record}.sql "$codelists"; do
+api_sum=$(for f in "${apis[@]}" "$here"/migrate/{session,codelists,api-lock,api-drop,api-retired,api-objects,api-record}.sql "$codelists"; do
             basename "$f"; cat "$f"
           done | sha256sum | cut -d' ' -f1)
 replace=false
@@ -243,6 +244,11 @@ for (( try = 1; ; try++ )); do
   echo "$out" >&2
   die "failed to replace the api (attempt $try); it was rolled back, the migrations listed above are applied"
 done
+case "$out" in
+  *'api replaced'*)
+    (cd "$here" && psql_ -v retire_grace="$retire_grace" -f migrate/api-retired.sql) \
+      || die "the api was replaced, but its previous views and functions (schemas *_retired) could not be dropped" ;;
+esac
 t1=$(date +%s%N)
 case "$out" in
   *'api replaced'*) what="${#apis[@]} files applied"; [ $try = 1 ] || what+=" (attempt $try: the locks)" ;;

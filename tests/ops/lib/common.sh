@@ -49,6 +49,7 @@ start_server() {
   local i
   for i in $(seq 1 300); do
     server_url=$(grep -o '"listening".*"url": *"[^"]*"' "$log" 2>/dev/null | grep -o 'http://[^"]*' || true)
+    server_url=${server_url%/}
     [ -n "$server_url" ] && return 0
     kill -0 "$server_pid" 2>/dev/null || { cat "$log"; die "routekaartd on $host did not start"; }
     sleep 0.1
