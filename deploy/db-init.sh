@@ -110,10 +110,6 @@ alter database "$database" owner to routekaart_owner;
 \\connect "$database"
 set client_min_messages = warning;
 
--- PostGIS is not a trusted extension: only a superuser creates it.
-create extension if not exists postgis;
-create extension if not exists pgcrypto;
-
 -- The bookkeeping of sql/migrate.sh, owned by the role that migrates.
 SQL
   grep -v '^--' "$top/sql/migrate/bookkeeping.sql"
@@ -122,8 +118,10 @@ alter table public.schema_migrations owner to routekaart_owner;
 alter table public.schema_api owner to routekaart_owner;
 alter table public.schema_api_state owner to routekaart_owner;
 
--- Migration 100 (sql/migrations/100_foundation.sql), the one that needs a superuser; skipped when
--- applied, and on a database of before the split (001-020), which sql/migrate.sh adopts.
+-- Migration 100 (sql/migrations/100_foundation.sql), the one that needs a superuser: the
+-- extensions postgis (not a trusted extension: only a superuser creates it) and pgcrypto, the
+-- roles' settings, the schemas. Skipped when applied, and on a database of before the split
+-- (001-020), which sql/migrate.sh adopts.
 select not exists (select from public.schema_migrations where version <= '100') as foundation \\gset
 \\if :foundation
 begin;
