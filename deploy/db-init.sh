@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
       shift 2 ;;
     --print-sql) print=1; shift ;;
     --dba-only) dba_only=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done

@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --replace-api) replace_api=1; shift ;;
     --url) [ $# -ge 2 ] || { echo "migrate: --url needs a value" >&2; exit 2; }
            url=(-d "$2"); shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -137,7 +137,7 @@ if [ $status_only = 1 ]; then
   for v in $(printf '%s\n' "${!legacy[@]}" | sort); do
     [ -n "${applied[$v]:-}" ] && echo "legacy   ${legacy_name[$v]} (before the split)"
   done
-  for f in "${apis[@]}"; do echo "api      $(basename "$f" .sql) (replaced on every run)"; done
+  for f in "${apis[@]}"; do echo "api      $(basename "$f" .sql) (replaced when it changed)"; done
   exit 0
 fi
 
