@@ -75,16 +75,19 @@ restore_and_check() {
   mkdir -p "$work/$name" "$sock"; [ "$(id -u)" -ne 0 ] || chown postgres "$work/$name" "$sock"
   local t0; t0=$(date +%s.%N)
   as_pg "$top/deploy/restore.sh" --from "$base" --pgdata "$data" "$@" >/dev/null || die "deploy/restore.sh failed"
+  local t1; t1=$(date +%s.%N)
   as_pg "$pgbin/pg_ctl" -D "$data" -l "$work/$name/postgres.log" -w -t 120 \
     -o "-k $sock -c listen_addresses=''" start >/dev/null || { tail "$work/$name/postgres.log"; die "the restored cluster did not start"; }
   restored+=("$data")
+  local t2; t2=$(date +%s.%N)
   start_server "$sock" "$work/$name.log" "${common[@]}"
   local i
   for i in $(seq 1 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$server_url/readyz")" = 200 ] && break
     sleep 0.1
   done
-  echo "# restore $name: from the backup to a serving routekaartd in $(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')") s"
+  local t3; t3=$(date +%s.%N)
+  echo "# restore $name: from the backup to a serving routekaartd in $(python3 -c "print(f'{$t3 - $t0:.1f} s (restore.sh {$t1 - $t0:.1f}, recovery and start {$t2 - $t1:.1f}, routekaartd ready {$t3 - $t2:.1f})')")"
   summary=$(python3 "$top/tests/ops/lib/check-restore.py" --base "$server_url" --load "$work/load.json" "${before[@]}")
   sql_missing=$(PGHOST=$sock psql -XAtc "select count(*) from unnest(array[$(python3 -c "
 import json; print(','.join(str(r['id']) for r in json.load(open('$work/load.json'))['acked']) or '0')")]::bigint[]) a(id)
