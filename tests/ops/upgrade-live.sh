@@ -2,8 +2,10 @@
 # An upgrade of the database applies while the old version keeps serving: with routekaartd under a
 # read and write load (tests/ops/lib/load.py: pages, features, overviews and tiles that miss the
 # response cache, submissions approved and read back), sql/migrate.sh runs again with nothing to
-# do, then a newer checkout's migrate.sh adds a column to kaart.initiative and replaces the api;
-# no request fails (no 5xx, no unexpected status) and requests were answered during each run.
+# do, then a newer checkout's migrate.sh adds a column to kaart.initiative and replaces the api,
+# then runs again with nothing to do; no request fails (no 5xx, no unexpected status, every error
+# problem+json) and requests were answered during each run. Each reader pauses RK_LOAD_PAUSE
+# seconds (0.02) between requests; the writer does not.
 #   RK_BUILD=build tests/ops/upgrade-live.sh     (tests/run.sh runs it; its own cluster var/uplive)
 . "$(dirname "$0")/lib/common.sh"
 
