@@ -1,6 +1,7 @@
 /* Fault tests against the real cluster: PostgreSQL stopped under a read load, killed (-m immediate)
- * under a submission load, SIGTERM with a request in flight, idle and slow connections by the
- * thousand and oversized heads; and which responses are open to other origins (CORS). */
+ * under a submission load and under the server's open connections, SIGTERM with a request in
+ * flight, idle and slow connections by the thousand and oversized heads; and which responses are
+ * open to other origins (CORS). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <check.h>
@@ -562,6 +563,138 @@ START_TEST(one_address_cannot_take_the_server)
 }
 END_TEST
 
+/* --- PostgreSQL restarted (crashed) under the server's open connections --- */
+
+#define RESTART_POOL 4
+
+/* A GET of path: its status, or -1 when no answer came. *problem: 1 when it was a problem+json. */
+static long status_of(const struct server *s, const char *path, int *problem)
+{
+	struct resp r;
+	long st = http_get(s, path, &r) == 0 ? r.status : -1;
+	if (problem)
+		*problem = header_is(&r, "Content-Type", "application/problem+json");
+	resp_free(&r);
+	return st;
+}
+
+struct burst {
+	const struct server *s;
+	int base;
+};
+
+static void *burst_worker(void *arg)
+{
+	struct burst *b = arg;
+	char path[128];
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", b->base + i);
+		status_of(b->s, path, NULL);
+	}
+	return NULL;
+}
+
+/* Reads from 2 * RESTART_POOL threads at once, so that every connection of the read pool is open. */
+static void open_every_connection(const struct server *s, int base)
+{
+	struct burst b[2 * RESTART_POOL];
+	pthread_t th[2 * RESTART_POOL];
+	for (int i = 0; i < 2 * RESTART_POOL; i++) {
+		b[i] = (struct burst){.s = s, .base = base + 10 * i};
+		pthread_create(&th[i], NULL, burst_worker, &b[i]);
+	}
+	for (int i = 0; i < 2 * RESTART_POOL; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* A submission (a new name each time): its status, or -1 when no answer came. */
+static long submit(const struct server *s, const char *name, int *problem)
+{
+	json_t *doc = valid_doc();
+	json_object_set_new(doc, "name", json_string(name));
+	char *body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	char url[160];
+	snprintf(url, sizeof(url), "%s/submissions", s->url);
+	const char *headers[] = {"Content-Type: application/json", NULL};
+	struct resp r;
+	long st = http_body_do("POST", url, headers, body, &r) == 0 ? r.status : -1;
+	if (problem)
+		*problem = header_is(&r, "Content-Type", "application/problem+json");
+	resp_free(&r);
+	free(body);
+	return st;
+}
+
+START_TEST(a_database_restart_costs_no_request)
+{
+	/* Nothing from the cache: every read goes to the database. A pool of RESTART_POOL. */
+	const char *env[] = {"CACHE_MAX_BYTES=0", "DB_POOL_SIZE=4", "WRITE_RATE_PER_MINUTE=0", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	char name[128];
+	int problem;
+	long run = (long)time(NULL) % 100000000;
+
+	/* 1. A crash and a restart while no request comes: every connection the pools had open is
+	 * dead. The next reads, more than the pool holds, and the next submission all succeed. */
+	open_every_connection(&s, 1000);
+	snprintf(name, sizeof(name), "Herstarttest %ld voor", run);
+	ck_assert_int_eq(submit(&s, name, NULL), 201);
+	pg_test_cluster("crash");
+	pg_test_cluster("start");
+	for (int i = 0; i < 3 * RESTART_POOL; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", 2000 + i);
+		long st = status_of(&s, path, NULL);
+		ck_assert_msg(st == 200, "read %d after the restart answered %ld", i + 1, st);
+	}
+	snprintf(name, sizeof(name), "Herstarttest %ld na", run);
+	long st = submit(&s, name, NULL);
+	ck_assert_msg(st == 201, "the first submission after the restart answered %ld", st);
+	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+
+	/* 2. While the database is down: reads, the submission and /readyz are 503 problem+json,
+	 * never 500, the first request after the crash as much as the later ones. */
+	open_every_connection(&s, 3000);
+	pg_test_cluster("crash");
+	st = status_of(&s, "/readyz", &problem);
+	ck_assert_msg(st == 503 && problem, "/readyz answered %ld (problem+json: %d) with the database down", st, problem);
+	for (int i = 0; i < 3 * RESTART_POOL; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", 4000 + i);
+		st = status_of(&s, path, &problem);
+		ck_assert_msg(st == 503 && problem, "read %d with the database down answered %ld (problem+json: %d)", i + 1,
+			      st, problem);
+	}
+	snprintf(name, sizeof(name), "Herstarttest %ld tijdens", run);
+	st = submit(&s, name, &problem);
+	ck_assert_msg(st == 503 && problem, "a submission with the database down answered %ld", st);
+	st = status_of(&s, "/readyz", &problem);
+	ck_assert_msg(st == 503 && problem, "/readyz answered %ld with the database down", st);
+
+	/* 3. Back: everything answers again, with no 500 on the way. */
+	pg_test_cluster("start");
+	for (int i = 0; i < 3 * RESTART_POOL; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", 5000 + i);
+		st = status_of(&s, path, NULL);
+		ck_assert_msg(st == 200, "read %d after the second restart answered %ld", i + 1, st);
+	}
+	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+	snprintf(name, sizeof(name), "Herstarttest %ld weer", run);
+	ck_assert_int_eq(submit(&s, name, NULL), 201);
+
+	/* the pool says what it replaced */
+	struct resp m = http_fetch(&s, "/metrics", NULL);
+	const char *line = strstr(m.body, "\nroutekaart_db_pool_replaced_total{pool=\"read\"} ");
+	ck_assert_msg(line && atol(line + strlen("\nroutekaart_db_pool_replaced_total{pool=\"read\"} ")) >= RESTART_POOL,
+		      "the metrics do not count the replaced connections");
+	resp_free(&m);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 /* --- CORS: public reads open, the rest not --- */
 
 START_TEST(cors_open_for_public_reads_only)
@@ -626,6 +759,19 @@ static Suite *suite(void)
 	tcase_add_test(t, reads_through_a_database_stop);
 	tcase_add_test(t, submissions_survive_an_immediate_kill);
 	suite_add_tcase(s, t);
+	/* cases of their own, so that each can be run alone (CK_RUN_CASE) */
+	const struct {
+		const char *name;
+		const TTest *test;
+	} own[] = {
+		{.name = "restart", .test = a_database_restart_costs_no_request},
+	};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		TCase *c = tcase_create(own[i].name);
+		tcase_set_timeout(c, 180);
+		tcase_add_test(c, own[i].test);
+		suite_add_tcase(s, c);
+	}
 	return s;
 }
 

@@ -158,13 +158,24 @@ void http_problem_param(struct request *r, const char *parameter, const char *co
 
 void http_problem_db(struct request *r, const struct db_error *e)
 {
-	if (e->status == 503) {
-		http_problem(r, 503, "service-unavailable",
-			     "the database is unavailable or busy; try again shortly");
-		r->resp.retry_after = 1;
-	} else {
-		/* The database's own message may name internals: it goes to the log, not the client. */
+	/* The database's own message may name internals: it goes to the log, not the client. */
+	switch (e->status) {
+	case 400:
+		http_problem(r, 400, "invalid-request", "the database refused a value of the request");
+		break;
+	case 409:
+		http_problem(r, 409, "conflict", "the request conflicts with what is stored");
+		break;
+	case 422:
+		http_problem(r, 422, "validation-failed", "the database refused the request: a rule of the data is not met");
+		break;
+	case 500: /* not the database's doing: out of memory, a response that could not be built */
 		http_problem(r, 500, "internal-error", "the request could not be completed");
+		break;
+	default: /* 503, and anything else the store may say about the database */
+		http_problem(r, 503, "service-unavailable", "the database is unavailable or busy; try again shortly");
+		r->resp.retry_after = 1;
+		break;
 	}
 }
 
