@@ -1,10 +1,11 @@
 /* Fault tests against the real cluster: PostgreSQL stopped under a read load, killed (-m immediate)
  * under a submission load and under the server's open connections, SIGTERM with a request in
- * flight, idle and slow connections by the thousand and oversized heads; and which responses are
- * open to other origins (CORS). */
+ * flight, idle and slow connections by the thousand, oversized heads and refused bodies; the
+ * request id of every answer; and which responses are open to other origins (CORS). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <check.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -695,6 +696,209 @@ START_TEST(a_database_restart_costs_no_request)
 }
 END_TEST
 
+/* --- a refused body is read to its end (within a bound), so the client reads the 413 --- */
+
+/* Sends a whole request (head, then body of n bytes of JSON-ish filler, chunked or not) and then
+ * reads the answer. Returns the number of body bytes the server took before it stopped the
+ * connection (n when it took them all); the status line's code into *status (0: no answer read). */
+static size_t send_body_then_read(int port, int chunked, size_t declared, size_t n, int *status, char *reply,
+				  size_t replycap)
+{
+	int fd = connect_to(port);
+	ck_assert(fd >= 0);
+	char head[512];
+	if (chunked)
+		snprintf(head, sizeof(head),
+			 "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+			 "Transfer-Encoding: chunked\r\n\r\n");
+	else
+		snprintf(head, sizeof(head),
+			 "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 declared);
+	send_all(fd, head, strlen(head));
+	static char chunk[65536 + 32];
+	size_t sent = 0;
+	int cut = 0;
+	while (sent < n && !cut) {
+		size_t k = n - sent > 65536 ? 65536 : n - sent;
+		size_t off = 0, len = k;
+		char *p = chunk + 16;
+		memset(p, ' ', k);
+		p[0] = '[';
+		if (chunked) {
+			int h = snprintf(chunk, 16, "%zx\r\n", k);
+			off = 16 - (size_t)h;
+			memmove(chunk + off, chunk, (size_t)h);
+			memcpy(p + k, "\r\n", 2);
+			len = (size_t)h + k + 2;
+		} else {
+			off = 16;
+		}
+		for (size_t done = 0; done < len;) {
+			ssize_t w = send(fd, chunk + off + done, len - done, MSG_NOSIGNAL);
+			if (w <= 0) {
+				cut = 1;
+				break;
+			}
+			done += (size_t)w;
+		}
+		if (!cut)
+			sent += k;
+	}
+	if (chunked && !cut && send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+		cut = 1;
+	size_t got = 0;
+	for (;;) {
+		ssize_t k = recv(fd, reply + got, replycap - 1 - got, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		if (strstr(reply, "\r\n\r\n") && got > 0) {
+			reply[got] = '\0';
+			const char *cl = strcasestr(reply, "Content-Length: ");
+			const char *end = strstr(reply, "\r\n\r\n");
+			if (cl && (size_t)(reply + got - (end + 4)) >= (size_t)atol(cl + 16))
+				break;
+		}
+	}
+	reply[got] = '\0';
+	close(fd);
+	*status = strncmp(reply, "HTTP/1.1 ", 9) == 0 ? atoi(reply + 9) : 0;
+	return sent;
+}
+
+START_TEST(a_refused_body_is_drained_so_the_client_reads_413)
+{
+	struct server s;
+	ck_assert(server_start(&s, NULL) == 0);
+	static char reply[8192];
+	int st;
+	size_t five = 5u << 20;
+	/* 5 MB chunked, and 5 MB with a Content-Length over the limit that is sent all the same */
+	for (int chunked = 1; chunked >= 0; chunked--) {
+		size_t sent = send_body_then_read(s.port, chunked, five, five, &st, reply, sizeof(reply));
+		ck_assert_msg(sent == five, "%s: the server stopped reading after %zu of %zu bytes",
+			      chunked ? "chunked" : "Content-Length", sent, five);
+		ck_assert_msg(st == 413, "%s: the client read %d, not 413: %.200s", chunked ? "chunked" : "Content-Length",
+			      st, reply);
+		ck_assert_msg(strcasestr(reply, "\r\nContent-Type: application/problem+json"), "no problem+json: %.300s",
+			      reply);
+		ck_assert_msg(strstr(reply, "payload-too-large"), "not the 413's problem: %.300s", reply);
+	}
+	/* 1 GB: the server stops reading after its bound (16 MiB) and closes; what the client got into
+	 * the socket buffers on top of that is a few MB at most */
+	size_t gb = 1u << 30;
+	size_t sent = send_body_then_read(s.port, 1, gb, gb, &st, reply, sizeof(reply));
+	ck_assert_msg(sent < (64u << 20), "a 1 GB body was read up to %zu bytes", sent);
+	ck_assert_msg(sent >= (16u << 20), "the body was cut off after %zu bytes, before the bound", sent);
+	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- every answer carries its request id, which is in the request's log line --- */
+
+/* The log line of the request with this id, or NULL (caller frees). */
+static char *log_line_with(const char *path, const char *id)
+{
+	char needle[512];
+	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", id);
+	FILE *f = fopen(path, "r");
+	ck_assert(f != NULL);
+	char line[8192];
+	char *found = NULL;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle) && strstr(line, "\"msg\":\"request\"")) {
+			found = strdup(line);
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+static int well_formed_id(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (n < 8 || n > 64)
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+START_TEST(every_answer_carries_its_request_id)
+{
+	struct server s;
+	ck_assert(server_start(&s, NULL) == 0);
+	/* made by the server: on a fresh answer, the same answer from the cache, a 404, a 503-free
+	 * problem, the metrics */
+	static const char *const paths[] = {"/collections/initiatives/items?limit=2", "/collections/initiatives/items?limit=2",
+					    "/nergens", "/collections/initiatives/items?limit=0", "/metrics"};
+	char seen[5][80];
+	for (size_t i = 0; i < 5; i++) {
+		struct resp r;
+		ck_assert(http_get(&s, paths[i], &r) == 0);
+		const char *id = resp_header(&r, "X-Request-Id");
+		ck_assert_msg(well_formed_id(id), "%s: X-Request-Id %s", paths[i], id ? id : "(none)");
+		snprintf(seen[i], sizeof(seen[i]), "%s", id);
+		long status = r.status;
+		resp_free(&r);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(seen[i], seen[j]) != 0, "two requests got the id %s", seen[i]);
+		sleep_s(0.1); /* the log line is written when the request completes */
+		char *line = log_line_with(s.log, seen[i]);
+		ck_assert_msg(line != NULL, "no log line has the request id %s", seen[i]);
+		char want[64];
+		snprintf(want, sizeof(want), "\"status\":%ld,", status);
+		ck_assert_msg(strstr(line, want) && strstr(line, "\"method\":\"GET\"") && strstr(line, "\"remote\":\"127.0.0.1\""),
+			      "log line: %s", line);
+		/* the path without the query */
+		char p[128];
+		snprintf(p, sizeof(p), "\"path\":\"%.*s\"", (int)strcspn(paths[i], "?"), paths[i]);
+		ck_assert_msg(strstr(line, p), "log line without %s: %s", p, line);
+		free(line);
+	}
+	/* a well-formed id of the client (a proxy's) is kept; a malformed or overlong one is not */
+	static const char *const given[] = {"X-Request-Id: 7f3a9c2e-proxy.id_1", "X-Request-Id: bad id with spaces",
+					    "X-Request-Id: \"quoted\"", NULL};
+	for (int i = 0; given[i]; i++) {
+		const char *h[] = {given[i], NULL};
+		struct resp r;
+		ck_assert(http_get_with(&s, "/collections", h, &r) == 0);
+		const char *id = resp_header(&r, "X-Request-Id");
+		ck_assert_msg(well_formed_id(id), "X-Request-Id %s", id ? id : "(none)");
+		if (i == 0)
+			ck_assert_str_eq(id, "7f3a9c2e-proxy.id_1");
+		else
+			ck_assert_msg(strcmp(id, given[i] + 14) != 0, "the malformed id %s was kept", id);
+		resp_free(&r);
+	}
+	char longid[200];
+	memset(longid, 'a', sizeof(longid));
+	memcpy(longid, "X-Request-Id: ", 14);
+	longid[sizeof(longid) - 1] = '\0';
+	const char *h[] = {longid, NULL};
+	struct resp r;
+	ck_assert(http_get_with(&s, "/collections", h, &r) == 0);
+	const char *id = resp_header(&r, "X-Request-Id");
+	ck_assert_msg(well_formed_id(id) && strlen(id) <= 64, "an overlong id came back: %s", id ? id : "(none)");
+	resp_free(&r);
+	/* a secret put in the query does not reach the log; the other parameters do */
+	ck_assert(http_get(&s, "/collections/initiatives/items?limit=1&access_token=geheim-4711", &r) == 0);
+	char keep[80];
+	snprintf(keep, sizeof(keep), "%s", resp_header(&r, "X-Request-Id"));
+	resp_free(&r);
+	sleep_s(0.1);
+	char *line = log_line_with(s.log, keep);
+	ck_assert_msg(line && strstr(line, "limit=1"), "log line: %s", line ? line : "(none)");
+	ck_assert_msg(!strstr(line, "geheim-4711"), "the secret reached the log: %s", line);
+	free(line);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 /* --- CORS: public reads open, the rest not --- */
 
 START_TEST(cors_open_for_public_reads_only)
@@ -765,6 +969,8 @@ static Suite *suite(void)
 		const TTest *test;
 	} own[] = {
 		{.name = "restart", .test = a_database_restart_costs_no_request},
+		{.name = "drain", .test = a_refused_body_is_drained_so_the_client_reads_413},
+		{.name = "request-id", .test = every_answer_carries_its_request_id},
 	};
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		TCase *c = tcase_create(own[i].name);
