@@ -654,6 +654,9 @@ START_TEST(a_database_restart_costs_no_request)
 	long st = submit(&s, name, NULL);
 	ck_assert_msg(st == 201, "the first submission after the restart answered %ld", st);
 	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+	/* not even a statement failed: the dead connections were seen before they were used */
+	int failed = lines_with(s.log, "\"msg\":\"query failed\"");
+	ck_assert_msg(failed == 0, "%d statements were sent on dead connections after the restart", failed);
 
 	/* 2. While the database is down: reads, the submission and /readyz are 503 problem+json,
 	 * never 500, the first request after the crash as much as the later ones. */
@@ -692,6 +695,73 @@ START_TEST(a_database_restart_costs_no_request)
 	ck_assert_msg(line && atol(line + strlen("\nroutekaart_db_pool_replaced_total{pool=\"read\"} ")) >= RESTART_POOL,
 		      "the metrics do not count the replaced connections");
 	resp_free(&m);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- a connection lost while its statement runs --- */
+
+struct pending {
+	const struct server *s;
+	const char *name; /* a submission of this name, or a read when NULL */
+	long status;
+};
+
+static void *pending_request(void *arg)
+{
+	struct pending *p = arg;
+	p->status = p->name ? submit(p->s, p->name, NULL)
+			    : status_of(p->s, "/collections/initiatives/items?limit=1&offset=9001", NULL);
+	return NULL;
+}
+
+/* Starts the request of p while the test holds a lock that blocks it, ends the server's backend
+ * that waits for the lock (as pg_terminate_backend, a failover or a network cut would), lets go
+ * of the lock and returns the request's status. */
+static long lose_connection_during(struct pending *p)
+{
+	PGconn *c = db_connect();
+	PGresult *res = PQexec(c, "begin; lock table kaart.initiative in access exclusive mode");
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "lock: %s", PQerrorMessage(c));
+	PQclear(res);
+	pthread_t th;
+	pthread_create(&th, NULL, pending_request, p);
+	static const char waiting[] = "from pg_stat_activity where application_name = 'routekaartd' and wait_event_type = 'Lock'";
+	char q[256];
+	snprintf(q, sizeof(q), "select count(*) %s", waiting);
+	double t0 = monotonic_s();
+	while (sql_long(q) == 0 && monotonic_s() - t0 < 20)
+		sleep_s(0.02);
+	snprintf(q, sizeof(q), "select count(pg_terminate_backend(pid)) %s", waiting);
+	long ended = sql_long(q);
+	sleep_s(0.2);
+	res = PQexec(c, "rollback");
+	PQclear(res);
+	PQfinish(c);
+	pthread_join(th, NULL);
+	ck_assert_msg(ended == 1, "%ld of the server's statements waited for the lock", ended);
+	return p->status;
+}
+
+START_TEST(a_connection_lost_while_a_statement_runs)
+{
+	const char *env[] = {"CACHE_MAX_BYTES=0", "WRITE_RATE_PER_MINUTE=0", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	/* a read is sent once more, on a new connection, and answered */
+	struct pending read = {.s = &s};
+	long st = lose_connection_during(&read);
+	ck_assert_msg(st == 200, "the read whose connection was lost answered %ld", st);
+	/* a write is not (it might have committed): 503, and it was not stored twice */
+	char name[128], q[256];
+	snprintf(name, sizeof(name), "Verbroken verbinding %ld", (long)time(NULL) % 100000000);
+	struct pending write = {.s = &s, .name = name};
+	st = lose_connection_during(&write);
+	ck_assert_msg(st == 503, "the write whose connection was lost answered %ld", st);
+	snprintf(q, sizeof(q), "select count(*) from kaart.initiative where name = '%s'", name);
+	ck_assert_int_eq(sql_long(q), 0);
+	ck_assert_int_eq(submit(&s, name, NULL), 201);
+	ck_assert_int_eq(sql_long(q), 1);
 	ck_assert_int_eq(server_stop(&s), 0);
 }
 END_TEST
@@ -969,6 +1039,7 @@ static Suite *suite(void)
 		const TTest *test;
 	} own[] = {
 		{.name = "restart", .test = a_database_restart_costs_no_request},
+		{.name = "lost", .test = a_connection_lost_while_a_statement_runs},
 		{.name = "drain", .test = a_refused_body_is_drained_so_the_client_reads_413},
 		{.name = "request-id", .test = every_answer_carries_its_request_id},
 	};
