@@ -4,16 +4,17 @@
 #
 #   geo/load-reference.sh [DATA_DIR]
 #
-# DATA_DIR defaults to $RK_DATA_DIR, else <checkout>/../shared/data; its layout and sources are
-# described in geo/README.md. RK_REGION_YEAR (default 2025) is the CBS division year of the region
-# files. The connection comes from the standard libpq environment (PGHOST, PGDATABASE, ...); the
-# database must be migrated (sql/migrate.sh). One transaction: a failed load changes nothing, and
-# loading the same files again changes nothing.
+# DATA_DIR defaults to $RK_DATA_DIR, else geo/data in the checkout (the committed snapshot); its
+# layout is described in geo/README.md, its sources and licences in geo/data/README.md.
+# RK_REGION_YEAR (default 2025) is the CBS division year of the region files. The connection
+# comes from the standard libpq environment (PGHOST, PGDATABASE, ...); the database must be
+# migrated (sql/migrate.sh). One transaction: a failed load changes nothing, and loading the same
+# files again changes nothing.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 case "${1:-}" in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-dir=${1:-${RK_DATA_DIR:-$top/../shared/data}}
+dir=${1:-${RK_DATA_DIR:-$top/geo/data}}
 year=${RK_REGION_YEAR:-2025}
 
 die() { echo "load-reference: $*" >&2; exit 1; }

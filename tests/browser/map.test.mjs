@@ -132,6 +132,11 @@ test('the map loads every published initiative, counted as the API and the datab
   const all = await api(server.url, '/collections/initiatives/items?limit=10000');
   assert.deepEqual([...ids].sort((a, b) => a - b), all.json.features.map((f) => f.id).sort((a, b) => a - b));
 
+  // the sources whose licence (CC BY 4.0) asks for it are named on the map (geo/data/README.md)
+  const credits = await page.locator('.leaflet-control-attribution').textContent();
+  assert.match(credits, /CBS, PDOK/, 'the map credits CBS and PDOK for the boundaries');
+  assert.match(credits, /GeoNames/, 'the map credits GeoNames for the postcode points');
+
   assert.deepEqual(problems, [], 'no console errors');
   await page.close();
 });

@@ -458,6 +458,7 @@
     });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     map.attributionControl.addAttribution('Grenzen: CBS, PDOK (CC BY 4.0)');
+    map.attributionControl.addAttribution('Postcodes: GeoNames (CC BY 4.0)');
 
     map.createPane('base').style.zIndex = 250;
     map.createPane('choropleth').style.zIndex = 350;
