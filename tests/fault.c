@@ -862,6 +862,16 @@ START_TEST(a_refused_body_is_drained_so_the_client_reads_413)
 	size_t sent = send_body_then_read(s.port, 1, gb, gb, &st, reply, sizeof(reply));
 	ck_assert_msg(sent < (64u << 20), "a 1 GB body was read up to %zu bytes", sent);
 	ck_assert_msg(sent >= (16u << 20), "the body was cut off after %zu bytes, before the bound", sent);
+	/* a client that waits for "100 Continue" before its body gets the 413 at once, and sends none */
+	int fd = connect_to(s.port);
+	ck_assert(fd >= 0);
+	static const char head[] = "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+				   "Content-Length: 5242880\r\nExpect: 100-continue\r\n\r\n";
+	send_all(fd, head, strlen(head));
+	ssize_t k = recv(fd, reply, sizeof(reply) - 1, 0);
+	reply[k > 0 ? k : 0] = '\0';
+	close(fd);
+	ck_assert_msg(strncmp(reply, "HTTP/1.1 413", 12) == 0, "waiting for 100 Continue, the client read: %.200s", reply);
 	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
 	ck_assert_int_eq(server_stop(&s), 0);
 }
