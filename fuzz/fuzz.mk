@@ -4,7 +4,7 @@
 #   make fuzz            replays fuzz/regressions/<target>/, then fuzzes each target FUZZ_SECONDS
 #   make fuzz-smoke      the same for FUZZ_SMOKE_SECONDS each (CI)
 #   make fuzz-regressions  replays the regressions only
-#   make fuzz-<target>   one target (target, router, accept, etag, submission, headers)
+#   make fuzz-<target>   one target (target, router, accept, etag, submission, headers, forwarded)
 #
 # Each target fuzzes a copy of fuzz/corpus/<target>/ in build-fuzz/corpus/<target>/ (kept between
 # runs, so a long run builds on the last); crashes are written to build-fuzz/crashes/, the output of
@@ -15,7 +15,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_BUILD := build-fuzz
-FUZZ_TARGETS := target router accept etag submission headers
+FUZZ_TARGETS := target router accept etag submission headers forwarded
 
 # The longest input worth trying: about what the server takes (MAX_URL_BYTES, the key limit of the
 # response cache, MAX_BODY_BYTES; headers are short).
@@ -25,6 +25,7 @@ FUZZ_MAX_LEN_accept := 2048
 FUZZ_MAX_LEN_etag := 16384
 FUZZ_MAX_LEN_submission := 65536
 FUZZ_MAX_LEN_headers := 1024
+FUZZ_MAX_LEN_forwarded := 2048
 
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = $(WARN) -g -O1 $(FUZZ_SANITIZE) $(PKG_CFLAGS) -Iservice -I$(FUZZ_BUILD) -MMD -MP

@@ -369,6 +369,15 @@ void http_now_rfc3339(char *dst, size_t n)
 
 /* --- the daemon --- */
 
+/* Only a plain host[:port] is taken from a Host or X-Forwarded-Host header; anything else is ignored. */
+static int plain_host(const char *host)
+{
+	int ok = host && *host && strlen(host) < 256;
+	for (const char *p = host; ok && *p; p++)
+		ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p);
+	return ok;
+}
+
 static void set_base_url(struct request *r)
 {
 	const struct config *cfg = r->app->cfg;
@@ -376,15 +385,58 @@ static void set_base_url(struct request *r)
 		snprintf(r->base_url, sizeof(r->base_url), "%s", cfg->public_base_url);
 		return;
 	}
-	/* Only a plain host[:port] is trusted from the Host header; anything else is ignored. */
+	const char *scheme = "http";
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
-	int ok = host && *host && strlen(host) < 256;
-	for (const char *p = host; ok && *p; p++)
-		ok = isalnum((unsigned char)*p) || strchr(".-:[]", *p);
-	if (ok)
-		snprintf(r->base_url, sizeof(r->base_url), "http://%s", host);
+	if (r->via_proxy) {
+		/* what the client asked the proxy for; from anyone else these headers mean nothing */
+		const char *proto = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+		if (proto && strcasecmp(proto, "https") == 0)
+			scheme = "https";
+		const char *fhost = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Host");
+		if (plain_host(fhost))
+			host = fhost;
+	}
+	if (plain_host(host))
+		snprintf(r->base_url, sizeof(r->base_url), "%s://%s", scheme, host);
 	else
 		snprintf(r->base_url, sizeof(r->base_url), "http://localhost:%d", cfg->port);
+}
+
+/* X-Forwarded-For lines beyond these (the earliest ones) are not read. */
+#define MAX_FORWARDED_LINES 16
+
+struct forwarded_lines {
+	const char *v[MAX_FORWARDED_LINES];
+	size_t n;
+};
+
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct forwarded_lines *f = cls;
+	if (strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (f->n == MAX_FORWARDED_LINES) { /* keep the last ones: the walk starts from the right */
+		memmove(f->v, f->v + 1, sizeof(f->v[0]) * (MAX_FORWARDED_LINES - 1));
+		f->n--;
+	}
+	f->v[f->n++] = value ? value : "";
+	return MHD_YES;
+}
+
+/* The client: the TCP peer, unless that is a trusted proxy, which says in X-Forwarded-For whom it
+ * forwards for. The rate limits, the lockout and the log then see the client, not the proxy. */
+static void set_client(struct request *r)
+{
+	const struct netranges *trusted = &r->app->cfg->trusted_proxies;
+	if (!r->peer.family || !netranges_contain(trusted, &r->peer))
+		return;
+	r->via_proxy = 1;
+	struct forwarded_lines f = {.n = 0};
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_forwarded, &f);
+	struct netaddr client;
+	if (netaddr_client(trusted, &r->peer, f.v, f.n, &client))
+		netaddr_format(&client, r->remote, sizeof(r->remote));
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -406,15 +458,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		r->raw[keep] = '\0';
 	}
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->remote,
-				  sizeof(r->remote));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-				  r->remote, sizeof(r->remote));
-	}
+	if (ci && netaddr_from_sockaddr(ci->client_addr, &r->peer) == 0)
+		netaddr_format(&r->peer, r->remote, sizeof(r->remote));
 	return r;
 }
 
@@ -440,6 +485,7 @@ static void check_body_head(struct request *r)
  * when the request cannot go on: too long, malformed, no such path or method, a body refused. */
 static void prepare(struct request *r)
 {
+	set_client(r);
 	if (!r->raw) {
 		http_problem(r, 500, "internal-error", "out of memory");
 		return;
@@ -875,6 +921,14 @@ struct http_server *http_start(const struct app *app, int *port, char *err, size
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*port = di ? di->port : cfg->port;
+	if (cfg->trusted_proxies.n && cfg->max_connections_per_ip) {
+		/* the cap counts TCP peers: behind a proxy, the proxy as a whole */
+		char n[16];
+		snprintf(n, sizeof(n), "%d", cfg->max_connections_per_ip);
+		log_info("TRUSTED_PROXIES is set: MAX_CONNECTIONS_PER_IP caps each proxy's connections as a "
+			 "whole (0 leaves the limit per client to the proxy)",
+			 "max_connections_per_ip", n);
+	}
 	return s;
 }
 

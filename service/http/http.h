@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/config.h"
+#include "lib/netaddr.h"
 #include "store/db.h"
 #include "lib/buf.h"
 #include "http/query.h"
@@ -53,6 +54,8 @@ struct response {
 struct request {
 	const struct app *app;
 	struct MHD_Connection *conn;
+	struct netaddr peer;       /* the TCP peer; remote is it, or whom a trusted proxy forwarded for */
+	int via_proxy;             /* the peer is one of TRUSTED_PROXIES: its X-Forwarded-* count */
 	const char *method;        /* borrowed from MHD */
 	char *raw;                 /* the request target as sent, owned */
 	size_t raw_len;

@@ -101,6 +101,8 @@ int config_load(struct config *cfg, char *err, unsigned long errlen)
 			return -1;
 		}
 	}
+	if (netranges_parse(getenv("TRUSTED_PROXIES"), &cfg->trusted_proxies, err, errlen) < 0)
+		return -1;
 	const struct int_setting ints[] = INT_SETTINGS(cfg);
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		if (read_int(&ints[i], err, errlen) < 0)
@@ -124,6 +126,10 @@ void config_print_help(const char *prog)
 	       "LOG_LEVEL", "info (one line per request) or error (default: info)",
 	       "WEB_ROOT", "the built website, served at / and /aanmelden (make builds build/web; default: none)",
 	       "WEB_BACKGROUND_URL", "tile URL of a background map, https://host/{z}/{x}/{y}.png (default: none)");
+	printf("  %-24s %s\n", "TRUSTED_PROXIES",
+	       "reverse proxies whose X-Forwarded-For (the client's address) and X-Forwarded-Proto/-Host (links, "
+	       "without PUBLIC_BASE_URL) are believed: comma-separated addresses and CIDR ranges, e.g. "
+	       "127.0.0.1,::1 (default: none)");
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		printf("  %-24s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
 }

@@ -2,6 +2,8 @@
 #ifndef RK_CONFIG_H
 #define RK_CONFIG_H
 
+#include "lib/netaddr.h"
+
 struct config {
 	const char *database_url;  /* writes: libpq conninfo or URI (borrowed from the environment) */
 	const char *database_read_url; /* public reads */
@@ -28,6 +30,7 @@ struct config {
 	int cache_max_age_s;        /* Cache-Control max-age of data responses */
 	int cache_max_bytes;        /* response cache memory; 0 = off */
 	const char *log_level;      /* "info" or "error" */
+	struct netranges trusted_proxies; /* peers whose X-Forwarded-* headers are believed; none by default */
 };
 
 /* Fills cfg from the environment; on a bad value writes a message to err and returns -1. */
