@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages routekaart needs to build and run, when any is missing; with --test
-# also what the tests need beyond that (Chromium for the browser tests, nginx in front of the server,
-# promtool for the metrics, help2man for the manual page); with --only PACKAGE... just
+# Installs the Debian packages routekaart needs to build and run (help2man makes the manual page
+# of make install, dpkg-dev's dpkg-shlibdeps the dependencies of make deb), when any is missing;
+# with --test also what the tests need beyond that (Chromium for the browser tests, nginx in front
+# of the server, promtool for the metrics, systemd-analyze for the unit); with --only PACKAGE... just
 # those (the tools of the long runs: valgrind, wrk, sqlmap). Node.js and npm come from Debian when
 # the machine has none. Uses sudo when not run as root. Quiet when everything is present.
 set -euo pipefail
@@ -12,12 +13,13 @@ packages=(
   libmicrohttpd-dev libjansson-dev libpq-dev libcurl4-openssl-dev
   check libsubunit-dev zlib1g-dev nettle-dev libxlsxwriter-dev
   python3 python3-yaml curl ca-certificates
+  help2man dpkg-dev
 )
 test_packages=(
   chromium fonts-dejavu-core libclang-rt-14-dev
   nginx
   prometheus
-  help2man
+  systemd
 )
 only=0
 if [ "${1:-}" = "--test" ]; then packages=("${test_packages[@]}"); shift; fi

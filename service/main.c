@@ -12,12 +12,16 @@
 #include "http/cache.h"
 #include "http/http.h"
 #include "api/keys.h"
+#include "api/retention.h"
 #include "lib/log.h"
 #include "http/ratelimit.h"
 #include "http/web.h"
 #include "lib/banned.h"
 
-#define VERSION "0.1.0"
+/* RK_VERSION comes from the file VERSION, through the Makefile. */
+#ifndef RK_VERSION
+#error "RK_VERSION is not defined (the Makefile sets it from the file VERSION)"
+#endif
 
 /* Every connection is a descriptor. The soft limit on open files is raised as far as the hard one
  * allows; if MAX_CONNECTIONS still does not fit beside the database connections and a margin, it
@@ -49,13 +53,14 @@ int main(int argc, char **argv)
 	struct config cfg;
 	char err[512];
 	int keys_cmd = argc > 1 && strcmp(argv[1], "keys") == 0;
-	for (int i = 1; i < argc && !keys_cmd; i++) {
+	int purge_cmd = argc > 1 && strcmp(argv[1], "purge") == 0;
+	for (int i = 1; i < argc && !keys_cmd && !purge_cmd; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			config_print_help(argv[0]);
+			config_print_help("routekaartd");
 			return 0;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
-			printf("routekaartd %s\n", VERSION);
+			printf("routekaartd %s\n", RK_VERSION);
 			return 0;
 		}
 		fprintf(stderr, "routekaartd: unknown argument '%s' (see --help)\n", argv[i]);
@@ -67,6 +72,8 @@ int main(int argc, char **argv)
 	}
 	if (keys_cmd)
 		return keys_main(argc - 2, argv + 2, &cfg);
+	if (purge_cmd)
+		return retention_main(argc - 2, argv + 2, &cfg);
 	log_set_quiet(strcmp(cfg.log_level, "error") == 0);
 	fit_descriptors(&cfg);
 
@@ -123,11 +130,13 @@ int main(int argc, char **argv)
 	char url[128];
 	snprintf(url, sizeof(url), "http://%s:%d/", strchr(cfg.listen, ':') ? "[::1]" : cfg.listen, port);
 	log_info("listening", "url", url);
+	struct retention *retention = retention_start(&cfg, write_pool);
 
 	int sig = 0;
 	sigwait(&stop, &sig);
 	log_info("stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_stop(server);
+	retention_stop(retention);
 	cache_free(cache);
 	db_pool_free(pool);
 	db_pool_free(write_pool);

@@ -14,15 +14,7 @@
 /* A counter or gauge of /metrics, e.g. routekaart_cache_requests_total{outcome="hit"}. */
 static double metric_on(const struct server *s, const char *name)
 {
-	struct resp r = http_fetch(s, "/metrics", NULL);
-	ck_assert_int_eq(r.status, 200);
-	char pat[256];
-	snprintf(pat, sizeof(pat), "\n%s ", name);
-	const char *p = strstr(r.body, pat);
-	ck_assert_msg(p != NULL, "no metric %s", name);
-	double v = strtod(p + strlen(pat), NULL);
-	resp_free(&r);
-	return v;
+	return server_metric(s, name);
 }
 
 static double metric(const char *name)

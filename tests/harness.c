@@ -316,6 +316,19 @@ void harness_teardown(void)
 	}
 }
 
+double server_metric(const struct server *s, const char *name)
+{
+	struct resp r = http_fetch(s, "/metrics", NULL);
+	ck_assert_int_eq(r.status, 200);
+	char pat[256];
+	snprintf(pat, sizeof(pat), "\n%s ", name);
+	const char *p = strstr(r.body, pat);
+	ck_assert_msg(p != NULL, "no metric %s", name);
+	double v = strtod(p + strlen(pat), NULL);
+	resp_free(&r);
+	return v;
+}
+
 struct resp get(const char *path, const char *const *headers)
 {
 	return http_fetch(&harness_server, path, headers);

@@ -49,6 +49,9 @@ int http_get_with(const struct server *s, const char *path, const char *const *h
 /* GET path on s with extra headers (may be NULL); fails the test when there is no response. Any
  * status is returned; the caller frees the response. */
 struct resp http_fetch(const struct server *s, const char *path, const char *const *headers);
+/* A sample of s's /metrics by its name with labels, e.g. routekaart_cache_requests_total{outcome="hit"};
+ * fails the test when the metric or /metrics is missing. */
+double server_metric(const struct server *s, const char *name);
 /* Seconds on the monotonic clock, for "within a second" checks. */
 double monotonic_s(void);
 /* Sleeps s seconds (fractions too). */

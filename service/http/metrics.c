@@ -81,6 +81,39 @@ static int render_pools(struct buf *b, struct db_pool *read_pool, struct db_pool
 	return rc;
 }
 
+static _Atomic uint64_t purge_runs[3];    /* by enum metrics_purge */
+static _Atomic uint64_t purge_erased;
+static _Atomic uint64_t purge_last_success; /* unix seconds; 0 = none yet */
+
+void metrics_count_retention_purge(enum metrics_purge outcome, long long erased, double unix_time)
+{
+	atomic_fetch_add(&purge_runs[outcome], 1);
+	if (outcome == METRICS_PURGE_DONE) {
+		atomic_fetch_add(&purge_erased, (uint64_t)erased);
+		atomic_store(&purge_last_success, (uint64_t)unix_time);
+	}
+}
+
+static int render_retention_purge(struct buf *b)
+{
+	return buf_printf(b,
+			  "# HELP routekaart_retention_purge_runs_total Runs of the retention purge, by outcome (skipped: another instance was purging).\n"
+			  "# TYPE routekaart_retention_purge_runs_total counter\n"
+			  "routekaart_retention_purge_runs_total{outcome=\"done\"} %llu\n"
+			  "routekaart_retention_purge_runs_total{outcome=\"skipped\"} %llu\n"
+			  "routekaart_retention_purge_runs_total{outcome=\"failed\"} %llu\n"
+			  "# HELP routekaart_retention_purge_erased_total Contact persons erased by the retention purge.\n"
+			  "# TYPE routekaart_retention_purge_erased_total counter\nroutekaart_retention_purge_erased_total %llu\n"
+			  "# HELP routekaart_retention_purge_last_success_timestamp_seconds When this instance last completed a purge (0: not yet).\n"
+			  "# TYPE routekaart_retention_purge_last_success_timestamp_seconds gauge\n"
+			  "routekaart_retention_purge_last_success_timestamp_seconds %llu\n",
+			  (unsigned long long)atomic_load(&purge_runs[METRICS_PURGE_DONE]),
+			  (unsigned long long)atomic_load(&purge_runs[METRICS_PURGE_SKIPPED]),
+			  (unsigned long long)atomic_load(&purge_runs[METRICS_PURGE_FAILED]),
+			  (unsigned long long)atomic_load(&purge_erased),
+			  (unsigned long long)atomic_load(&purge_last_success));
+}
+
 int metrics_render(struct buf *b, struct db_pool *read_pool, struct db_pool *write_pool, struct cache *cache)
 {
 	int rc = 0;
@@ -132,5 +165,6 @@ int metrics_render(struct buf *b, struct db_pool *read_pool, struct db_pool *wri
 				 (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
 				 (unsigned long long)cs.max_bytes, cs.listening);
 	}
+	rc |= render_retention_purge(b);
 	return rc ? -1 : 0;
 }

@@ -73,6 +73,10 @@ static const char *str_or(const char *name, const char *def)
 		 "Cache-Control max-age in seconds of public data"},                               \
 		{"CACHE_MAX_BYTES", &(cfg)->cache_max_bytes, 32 << 20, 0, 2147483647,              \
 		 "memory for cached responses (0 = no response cache)"},                          \
+		{"RETENTION_PURGE_INTERVAL", &(cfg)->retention_purge_interval_s, 3600, 0, 604800,  \
+		 "seconds between retention purges (the first after at most 600 s; 0 = none)"},    \
+		{"RETENTION_DAYS", &(cfg)->retention_days, 365, 1, 36500,                          \
+		 "days after rejection or withdrawal that contact persons are erased"},            \
 	}
 
 int config_load(struct config *cfg, char *err, unsigned long errlen)
@@ -114,22 +118,32 @@ void config_print_help(const char *prog)
 {
 	struct config dummy;
 	const struct int_setting ints[] = INT_SETTINGS(&dummy);
-	printf("usage: %s [--help] [--version]\n"
-	       "       %s keys create --role moderator|analyst|admin --name NAME | keys revoke --name NAME | keys list\n\n"
-	       "routekaartd serves the map of vmbo-mbo cooperation as GeoJSON (OGC API - Features).\n"
-	       "It is configured by environment variables:\n\n"
-	       "  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n  %-24s %s\n",
-	       prog, prog, "DATABASE_URL", "libpq connection for writes (default: dbname=routekaart user=routekaart_app)",
+	printf("Usage: %s [--help] [--version]\n"
+	       "  or:  %s keys create --role moderator|analyst|admin --name NAME\n"
+	       "  or:  %s keys revoke --name NAME | keys list\n"
+	       "  or:  %s purge\n\n"
+	       "routekaartd serves the map of vmbo-mbo cooperation as GeoJSON (OGC API - Features)\n"
+	       "until SIGTERM or SIGINT.\n\n"
+	       "Options:\n"
+	       "  %-26s %s\n  %-26s %s\n\n"
+	       "Commands:\n"
+	       "  %-26s %s\n  %-26s %s\n\n"
+	       "Environment:\n"
+	       "  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n",
+	       prog, prog, prog, prog, "--help", "show this help and exit", "--version", "show the version and exit",
+	       "keys", "issue (shown once), revoke or list the API keys of the programme team",
+	       "purge", "erase the contact persons past RETENTION_DAYS once, and exit",
+	       "DATABASE_URL", "libpq connection for writes (default: dbname=routekaart user=routekaart_app)",
 	       "DATABASE_READ_URL", "libpq connection for public reads, e.g. a replica (default: dbname=routekaart user=routekaart_web)",
 	       "LISTEN", "address to bind (default: 127.0.0.1)", "PUBLIC_BASE_URL",
 	       "base of absolute links, e.g. https://example.org (default: from the Host header)",
 	       "LOG_LEVEL", "info (one line per request) or error (default: info)",
 	       "WEB_ROOT", "the built website, served at / and /aanmelden (make builds build/web; default: none)",
 	       "WEB_BACKGROUND_URL", "tile URL of a background map, https://host/{z}/{x}/{y}.png (default: none)");
-	printf("  %-24s %s\n", "TRUSTED_PROXIES",
+	printf("  %-26s %s\n", "TRUSTED_PROXIES",
 	       "reverse proxies whose X-Forwarded-For (the client's address) and X-Forwarded-Proto/-Host (links, "
 	       "without PUBLIC_BASE_URL) are believed: comma-separated addresses and CIDR ranges, e.g. "
 	       "127.0.0.1,::1 (default: none)");
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		printf("  %-24s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
+		printf("  %-26s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
 }

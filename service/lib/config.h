@@ -30,6 +30,8 @@ struct config {
 	int cache_max_age_s;        /* Cache-Control max-age of data responses */
 	int cache_max_bytes;        /* response cache memory; 0 = off */
 	const char *log_level;      /* "info" or "error" */
+	int retention_purge_interval_s; /* seconds between retention purges; 0 = none by the server */
+	int retention_days;         /* contact persons of initiatives rejected or withdrawn longer ago are erased */
 	struct netranges trusted_proxies; /* peers whose X-Forwarded-* headers are believed; none by default */
 };
 
