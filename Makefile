@@ -107,7 +107,8 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SHARE_FILES = sql/migrate.sh $(wildcard sql/migrations/*.sql sql/api/*.sql sql/migrate/*) geo/codelists.json \
-	$(wildcard geo/load-*.sh geo/load-*.sql geo/data/*.md geo/data/*/* deploy/db-init.sh deploy/lib/*)
+	$(wildcard geo/load-*.sh geo/load-*.sql geo/data/*.md geo/data/*/* deploy/db-init.sh deploy/lib/* \
+	deploy/backup.sh deploy/restore.sh deploy/archive-wal.sh)
 
 install: $(BUILD)/routekaartd $(BUILD)/web/index.html $(BUILD)/routekaartd.8
 	@echo '  INSTALL $(DESTDIR)$(PREFIX)'

@@ -4,19 +4,25 @@
 #
 #   sql/migrate.sh            migrate
 #   sql/migrate.sh --status   list the migrations (applied, pending, ...) and the api files; change nothing
+#   sql/migrate.sh --replace-api   replace the api even when nothing changed
+#   sql/migrate.sh --url postgresql://routekaart_owner@HOST/DB [...]   the same, on that database
 #
-# The connection comes from the standard libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER,
-# PGPASSWORD, PGSERVICE, ...). The first migration creates extensions and roles, so the first run
-# needs a superuser (or a role with CREATEROLE where postgis and pgcrypto already exist).
+# The connection comes from --url or the standard libpq environment (PGHOST, PGPORT, PGDATABASE,
+# PGUSER, PGPASSFILE, PGSERVICE, ...). Run it as routekaart_owner: the first migration (100:
+# extensions, roles' settings, schemas) needs a superuser and is part of the DBA step,
+# deploy/db-init.sh, which a superuser runs once; every later one runs as the owner. (A superuser
+# may run it all, as the tests do on their scratch databases.)
 #
 # Migrations: each pending file runs in its own transaction with ON_ERROR_STOP and is recorded in
 # public.schema_migrations(version, applied_at, checksum) in that same transaction, so a failed
 # migration leaves nothing behind. A file whose content changed after it was applied is an error:
 # write a new migration instead of editing an applied one.
-# The api: on every run, in one transaction, the ref tables' code lists are made those of
+# The api: in one transaction, when sql/api/, the code lists or migrate/ changed since the last
+# run, a migration was applied, or with --replace-api, the ref tables' code lists are made those of
 # geo/codelists.json (migrate/codelists.sql), the views, functions and triggers that sql/api/ made
 # the last time (public.schema_api) are dropped, sql/api/*.sql run in the order of their names,
 # and what they made is recorded. Changing a function is editing its file and running this again.
+# It is made to run while an older version of the service reads and writes (see below).
 # A database migrated before sql/ was split (001-020, checksums in sql/migrate/legacy-020.sha256)
 # gets the baseline 100-104 recorded as applied, not run (sql/migrate/legacy-020.sql).
 # An advisory lock serialises concurrent runs.
@@ -24,17 +30,26 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 baseline_last=104   # migrations/100-104 replaced the migrations 001-020 of before the split
-status_only=0
-case "${1:-}" in
-  --status) status_only=1 ;;
-  "") ;;
-  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+status_only=0 replace_api=0
+lock_timeout=${RK_MIGRATE_LOCK_TIMEOUT:-200ms}   # the longest a statement of a migration waits for a lock
+lock_wait=${RK_MIGRATE_LOCK_WAIT:-900ms}         # the longest the api's replacement waits for its locks
+tries=${RK_MIGRATE_TRIES:-100}                   # sessions begun again after such a wait
+retire_grace=${RK_MIGRATE_RETIRE_GRACE:-10s}     # the previous api's functions are dropped this long after the new one committed
+url=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --status) status_only=1; shift ;;
+    --replace-api) replace_api=1; shift ;;
+    --url) [ $# -ge 2 ] || { echo "migrate: --url needs a value" >&2; exit 2; }
+           url=(-d "$2"); shift 2 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "migrate: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
 
 command -v psql >/dev/null || { echo "migrate: psql not found (install postgresql-client)" >&2; exit 1; }
 
-psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_() { psql -X -q -v ON_ERROR_STOP=1 "${url[@]}" "$@"; }
 die() { echo "migrate: $*" >&2; exit 1; }
 
 if ! psql_ -Atc 'select 1' >/dev/null 2>"${TMPDIR:-/tmp}/rk-migrate.$$"; then
@@ -114,20 +129,34 @@ for v in "${!applied[@]}"; do
   [ -n "${seen[$v]:-}" ] || [ -n "${legacy[$v]:-}" ] \
     || die "the database has migration $v, which is not in $here/migrations (an older checkout?)"
 done
+if [ $status_only = 0 ] && [ ${#pending[@]} -gt 0 ] && [ "$(basename "${pending[0]}")" = 100_foundation.sql ] \
+   && [ "$(psql_ -Atc 'select rolsuper from pg_roles where rolname = current_user')" != t ]; then
+  die "migration 100 (extensions, roles, schemas) needs a superuser: run the DBA step first, deploy/db-init.sh (--print-sql for the SQL), then this as routekaart_owner"
+fi
 if [ $status_only = 1 ]; then
   for v in $(printf '%s\n' "${!legacy[@]}" | sort); do
     [ -n "${applied[$v]:-}" ] && echo "legacy   ${legacy_name[$v]} (before the split)"
   done
-  for f in "${apis[@]}"; do echo "api      $(basename "$f" .sql) (replaced on every run)"; done
+  for f in "${apis[@]}"; do echo "api      $(basename "$f" .sql) (replaced when it changed)"; done
   exit 0
 fi
 
-# One session: the adoption, one transaction per pending migration, one for the api. Under the
-# lock each step checks again whether a concurrent run did it meanwhile. psql runs from sql/ so
-# that \i gets plain relative names (checked above to be [0-9a-z_]).
-script="\\i migrate/api-objects.sql
-"
+# Two sessions: the migrations (the adoption, one transaction per pending migration), then the api
+# (one transaction). Under the advisory lock each step checks again whether a concurrent run did it
+# meanwhile. psql runs from sql/ so that \i gets plain relative names (checked above to be [0-9a-z_]).
+#
+# While the previous version serves from the same database: a statement of a migration waits at
+# most lock_timeout ($lock_timeout) for a table's lock, so reads never queue behind it for long;
+# when it gives up, its migration is rolled back and the session begins again, up to $tries times.
+# The api is replaced only when it would change (its checksum: sql/api/, the code lists and this
+# script's SQL, recorded in public.schema_api_state) or a migration was applied; then its
+# transaction first takes every lock it needs in one statement that may wait at most $lock_wait
+# (migrate/api-lock.sql), less than the deadlock_timeout after which a waiting reader would be
+# cancelled, and begins again when it could not; it holds them only while the api is replaced.
+script=""
 if [ $adopt = 1 ]; then
+  script+="\\i migrate/api-objects.sql
+"
   list=$(IFS=,; echo "${baseline[*]}")
   script+="
 begin;
@@ -154,9 +183,37 @@ commit;
 \\echo migrate: $base applied
 "
 done
-script+="
+
+t0=$(date +%s%N)
+if [ -n "$script" ]; then
+  for (( try = 1; ; try++ )); do
+    if out=$(cd "$here" && psql_ -v lock_timeout="$lock_timeout" <<<"\\i migrate/session.sql
+$script" 2>&1); then
+      [ -z "$out" ] || echo "$out"
+      break
+    fi
+    if [ $try -lt "$tries" ] && grep -Eq 'ERROR: +(canceling statement due to lock timeout|deadlock detected)' <<<"$out"; then
+      echo "$out" | grep 'applied$' || true
+      sleep "0.$(( RANDOM % 5 + 1 ))"
+      continue
+    fi
+    echo "$out" >&2
+    die "failed; the failing step was rolled back, the migrations listed above are applied"
+  done
+fi
+
+api_sum=$(for f in "${apis[@]}" "$here"/migrate/{session,codelists,api-lock,api-drop,api-retired,api-objects,api-record}.sql "$codelists"; do
+            basename "$f"; cat "$f"
+          done | sha256sum | cut -d' ' -f1)
+replace=false
+{ [ $replace_api = 1 ] || [ -n "$script" ]; } && replace=true
+script="\\i migrate/session.sql
+\\i migrate/api-objects.sql
 begin;
 select pg_advisory_xact_lock(hashtext('routekaart.migrate')) \\gset
+select $replace or coalesce((select checksum from public.schema_api_state), '') <> '$api_sum' as replace \\gset
+\\if :replace
+\\i migrate/api-lock.sql
 \\set codelists \`cat '$codelists'\`
 select set_config('routekaart.codelists', :'codelists', true) is not null as codelists_read \\gset
 \\i migrate/codelists.sql
@@ -168,11 +225,34 @@ reset role;
 "
 done
 script+="\\i migrate/api-record.sql
+insert into public.schema_api_state (checksum) values ('$api_sum')
+  on conflict (one) do update set checksum = excluded.checksum;
+\\echo migrate: api replaced
+\\else
+\\echo migrate: api unchanged, not replaced
+\\endif
 commit;
 "
-t0=$(date +%s%N)
-(cd "$here" && psql_ <<<"$script") \
-  || die "failed; the failing step was rolled back, the migrations listed above are applied"
+for (( try = 1; ; try++ )); do
+  if out=$(cd "$here" && psql_ -v lock_wait="$lock_wait" -v lock_timeout="$lock_timeout" <<<"$script" 2>&1); then
+    break
+  fi
+  if [ $try -lt "$tries" ] && grep -Eq 'api-lock.sql:[0-9]+: ERROR: +(canceling statement due to (statement|lock) timeout|deadlock detected)' <<<"$out"; then
+    sleep "0.$(( RANDOM % 5 + 1 ))"
+    continue
+  fi
+  echo "$out" >&2
+  die "failed to replace the api (attempt $try); it was rolled back, the migrations listed above are applied"
+done
+case "$out" in
+  *'api replaced'*)
+    (cd "$here" && psql_ -v retire_grace="$retire_grace" -f migrate/api-retired.sql) \
+      || die "the api was replaced, but its previous views and functions (schemas *_retired) could not be dropped" ;;
+esac
 t1=$(date +%s%N)
-printf 'migrate: %d migration(s) applied, %d up to date; api: %d files applied; %d ms\n' \
-  ${#pending[@]} $(( ${#files[@]} - ${#pending[@]} )) ${#apis[@]} $(( (t1 - t0) / 1000000 ))
+case "$out" in
+  *'api replaced'*) what="${#apis[@]} files applied"; [ $try = 1 ] || what+=" (attempt $try: the locks)" ;;
+  *) what="unchanged (${api_sum:0:12}…), not replaced" ;;
+esac
+printf 'migrate: %d migration(s) applied, %d up to date; api: %s; %d ms\n' \
+  ${#pending[@]} $(( ${#files[@]} - ${#pending[@]} )) "$what" $(( (t1 - t0) / 1000000 ))

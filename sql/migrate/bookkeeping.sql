@@ -17,4 +17,10 @@ create table if not exists public.schema_api (
 );
 comment on table public.schema_api is
   'What sql/api/ created at the last sql/migrate.sh: views and functions (their regclass or regprocedure), triggers (name, on_table); the next run drops them and creates them again.';
+create table if not exists public.schema_api_state (
+  one      boolean primary key default true check (one),
+  checksum text not null check (checksum ~ '^[0-9a-f]{64}$')
+);
+comment on table public.schema_api_state is
+  'The sha256 of what made the api at the last sql/migrate.sh (sql/api/, the code lists, migrate.sh''s own SQL); while it and the migrations stay the same, the api is not replaced.';
 commit;

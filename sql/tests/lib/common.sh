@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-migrate() { PGDATABASE=$1 "$top/sql/migrate.sh" >/dev/null; }
+migrate() { local db=$1; shift; PGDATABASE=$db "$top/sql/migrate.sh" "$@" >/dev/null; }
 
 # The catalogue of a database as pg_dump --schema-only writes it (with a fixed \restrict key, where
 # pg_dump has one, so that two dumps of the same catalogue are the same bytes).
