@@ -29,8 +29,9 @@ SUITES := $(patsubst tests/%.c,$(BUILD)/%-tests,$(filter-out tests/harness.c,$(w
 TEST_LIBS = $(shell pkg-config --libs check libcurl) $(LDLIBS)
 
 .PHONY: all binaries deps db run stop test clean distclean install uninstall deb
-# keep the object files of the suites, which make would otherwise treat as intermediate
-.SECONDARY:
+# keep the object files of the suites, which make would otherwise treat as intermediate and delete
+# (named: fuzz/fuzz.mk names its own, and a .SECONDARY with names keeps only those named)
+.SECONDARY: $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/*.c))
 all: binaries
 
 binaries: $(BUILD)/web/index.html $(BUILD)/routekaartd $(SUITES)

@@ -1,9 +1,11 @@
 /* Fault tests against the real cluster: PostgreSQL stopped under a read load, killed (-m immediate)
- * under a submission load, SIGTERM with a request in flight, idle and slow connections by the
- * thousand and oversized heads; and which responses are open to other origins (CORS). */
+ * under a submission load and under the server's open connections, SIGTERM with a request in
+ * flight, idle and slow connections by the thousand, oversized heads and refused bodies; the
+ * request id of every answer; and which responses are open to other origins (CORS). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <check.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -562,6 +564,421 @@ START_TEST(one_address_cannot_take_the_server)
 }
 END_TEST
 
+/* --- PostgreSQL restarted (crashed) under the server's open connections --- */
+
+#define RESTART_POOL 4
+
+/* A GET of path: its status, or -1 when no answer came. *problem: 1 when it was a problem+json. */
+static long status_of(const struct server *s, const char *path, int *problem)
+{
+	struct resp r;
+	long st = http_get(s, path, &r) == 0 ? r.status : -1;
+	if (problem)
+		*problem = header_is(&r, "Content-Type", "application/problem+json");
+	resp_free(&r);
+	return st;
+}
+
+struct burst {
+	const struct server *s;
+	int base;
+};
+
+static void *burst_worker(void *arg)
+{
+	struct burst *b = arg;
+	char path[128];
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", b->base + i);
+		status_of(b->s, path, NULL);
+	}
+	return NULL;
+}
+
+/* Reads from 2 * RESTART_POOL threads at once, so that every connection of the read pool is open. */
+static void open_every_connection(const struct server *s, int base)
+{
+	struct burst b[2 * RESTART_POOL];
+	pthread_t th[2 * RESTART_POOL];
+	for (int i = 0; i < 2 * RESTART_POOL; i++) {
+		b[i] = (struct burst){.s = s, .base = base + 10 * i};
+		pthread_create(&th[i], NULL, burst_worker, &b[i]);
+	}
+	for (int i = 0; i < 2 * RESTART_POOL; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* A submission (a new name each time): its status, or -1 when no answer came. */
+static long submit(const struct server *s, const char *name, int *problem)
+{
+	json_t *doc = valid_doc();
+	json_object_set_new(doc, "name", json_string(name));
+	char *body = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	char url[160];
+	snprintf(url, sizeof(url), "%s/submissions", s->url);
+	const char *headers[] = {"Content-Type: application/json", NULL};
+	struct resp r;
+	long st = http_body_do("POST", url, headers, body, &r) == 0 ? r.status : -1;
+	if (problem)
+		*problem = header_is(&r, "Content-Type", "application/problem+json");
+	resp_free(&r);
+	free(body);
+	return st;
+}
+
+START_TEST(a_database_restart_costs_no_request)
+{
+	/* Nothing from the cache: every read goes to the database. A pool of RESTART_POOL. */
+	const char *env[] = {"CACHE_MAX_BYTES=0", "DB_POOL_SIZE=4", "WRITE_RATE_PER_MINUTE=0", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	char name[128];
+	int problem;
+	long run = (long)time(NULL) % 100000000;
+
+	/* 1. A crash and a restart while no request comes: every connection the pools had open is
+	 * dead. The next reads, more than the pool holds, and the next submission all succeed. */
+	open_every_connection(&s, 1000);
+	snprintf(name, sizeof(name), "Herstarttest %ld voor", run);
+	ck_assert_int_eq(submit(&s, name, NULL), 201);
+	pg_test_cluster("crash");
+	pg_test_cluster("start");
+	for (int i = 0; i < 3 * RESTART_POOL; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", 2000 + i);
+		long st = status_of(&s, path, NULL);
+		ck_assert_msg(st == 200, "read %d after the restart answered %ld", i + 1, st);
+	}
+	snprintf(name, sizeof(name), "Herstarttest %ld na", run);
+	long st = submit(&s, name, NULL);
+	ck_assert_msg(st == 201, "the first submission after the restart answered %ld", st);
+	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+	/* not even a statement failed: the dead connections were seen before they were used */
+	int failed = lines_with(s.log, "\"msg\":\"query failed\"");
+	ck_assert_msg(failed == 0, "%d statements were sent on dead connections after the restart", failed);
+
+	/* 2. While the database is down: reads, the submission and /readyz are 503 problem+json,
+	 * never 500, the first request after the crash as much as the later ones. */
+	open_every_connection(&s, 3000);
+	pg_test_cluster("crash");
+	st = status_of(&s, "/readyz", &problem);
+	ck_assert_msg(st == 503 && problem, "/readyz answered %ld (problem+json: %d) with the database down", st, problem);
+	for (int i = 0; i < 3 * RESTART_POOL; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", 4000 + i);
+		st = status_of(&s, path, &problem);
+		ck_assert_msg(st == 503 && problem, "read %d with the database down answered %ld (problem+json: %d)", i + 1,
+			      st, problem);
+	}
+	snprintf(name, sizeof(name), "Herstarttest %ld tijdens", run);
+	st = submit(&s, name, &problem);
+	ck_assert_msg(st == 503 && problem, "a submission with the database down answered %ld", st);
+	st = status_of(&s, "/readyz", &problem);
+	ck_assert_msg(st == 503 && problem, "/readyz answered %ld with the database down", st);
+
+	/* 3. Back: everything answers again, with no 500 on the way. */
+	pg_test_cluster("start");
+	for (int i = 0; i < 3 * RESTART_POOL; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/collections/initiatives/items?limit=1&offset=%d", 5000 + i);
+		st = status_of(&s, path, NULL);
+		ck_assert_msg(st == 200, "read %d after the second restart answered %ld", i + 1, st);
+	}
+	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+	snprintf(name, sizeof(name), "Herstarttest %ld weer", run);
+	ck_assert_int_eq(submit(&s, name, NULL), 201);
+
+	/* the pool says what it replaced */
+	struct resp m = http_fetch(&s, "/metrics", NULL);
+	const char *line = strstr(m.body, "\nroutekaart_db_pool_replaced_total{pool=\"read\"} ");
+	ck_assert_msg(line && atol(line + strlen("\nroutekaart_db_pool_replaced_total{pool=\"read\"} ")) >= RESTART_POOL,
+		      "the metrics do not count the replaced connections");
+	resp_free(&m);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- a connection lost while its statement runs --- */
+
+struct pending {
+	const struct server *s;
+	const char *name; /* a submission of this name, or a read when NULL */
+	long status;
+};
+
+static void *pending_request(void *arg)
+{
+	struct pending *p = arg;
+	p->status = p->name ? submit(p->s, p->name, NULL)
+			    : status_of(p->s, "/collections/initiatives/items?limit=1&offset=9001", NULL);
+	return NULL;
+}
+
+/* Starts the request of p while the test holds a lock that blocks it, ends the server's backend
+ * that waits for the lock (as pg_terminate_backend, a failover or a network cut would), lets go
+ * of the lock and returns the request's status. */
+static long lose_connection_during(struct pending *p)
+{
+	PGconn *c = db_connect();
+	PGresult *res = PQexec(c, "begin; lock table kaart.initiative in access exclusive mode");
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "lock: %s", PQerrorMessage(c));
+	PQclear(res);
+	pthread_t th;
+	pthread_create(&th, NULL, pending_request, p);
+	static const char waiting[] = "from pg_stat_activity where application_name = 'routekaartd' and wait_event_type = 'Lock'";
+	char q[256];
+	snprintf(q, sizeof(q), "select count(*) %s", waiting);
+	double t0 = monotonic_s();
+	while (sql_long(q) == 0 && monotonic_s() - t0 < 20)
+		sleep_s(0.02);
+	snprintf(q, sizeof(q), "select count(pg_terminate_backend(pid)) %s", waiting);
+	long ended = sql_long(q);
+	sleep_s(0.2);
+	res = PQexec(c, "rollback");
+	PQclear(res);
+	PQfinish(c);
+	pthread_join(th, NULL);
+	ck_assert_msg(ended == 1, "%ld of the server's statements waited for the lock", ended);
+	return p->status;
+}
+
+START_TEST(a_connection_lost_while_a_statement_runs)
+{
+	const char *env[] = {"CACHE_MAX_BYTES=0", "WRITE_RATE_PER_MINUTE=0", NULL};
+	struct server s;
+	ck_assert(server_start(&s, env) == 0);
+	/* a read is sent once more, on a new connection, and answered */
+	struct pending read = {.s = &s};
+	long st = lose_connection_during(&read);
+	ck_assert_msg(st == 200, "the read whose connection was lost answered %ld", st);
+	/* a write is not (it might have committed): 503, and it was not stored twice */
+	char name[128], q[256];
+	snprintf(name, sizeof(name), "Verbroken verbinding %ld", (long)time(NULL) % 100000000);
+	struct pending write = {.s = &s, .name = name};
+	st = lose_connection_during(&write);
+	ck_assert_msg(st == 503, "the write whose connection was lost answered %ld", st);
+	snprintf(q, sizeof(q), "select count(*) from kaart.initiative where name = '%s'", name);
+	ck_assert_int_eq(sql_long(q), 0);
+	ck_assert_int_eq(submit(&s, name, NULL), 201);
+	ck_assert_int_eq(sql_long(q), 1);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- a refused body is read to its end (within a bound), so the client reads the 413 --- */
+
+/* Sends a whole request (head, then body of n bytes of JSON-ish filler, chunked or not) and then
+ * reads the answer. Returns the number of body bytes the server took before it stopped the
+ * connection (n when it took them all); the status line's code into *status (0: no answer read). */
+static size_t send_body_then_read(int port, int chunked, size_t declared, size_t n, int *status, char *reply,
+				  size_t replycap)
+{
+	int fd = connect_to(port);
+	ck_assert(fd >= 0);
+	char head[512];
+	if (chunked)
+		snprintf(head, sizeof(head),
+			 "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+			 "Transfer-Encoding: chunked\r\n\r\n");
+	else
+		snprintf(head, sizeof(head),
+			 "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 declared);
+	send_all(fd, head, strlen(head));
+	static char chunk[65536 + 32];
+	size_t sent = 0;
+	int cut = 0;
+	while (sent < n && !cut) {
+		size_t k = n - sent > 65536 ? 65536 : n - sent;
+		size_t off = 0, len = k;
+		char *p = chunk + 16;
+		memset(p, ' ', k);
+		p[0] = '[';
+		if (chunked) {
+			int h = snprintf(chunk, 16, "%zx\r\n", k);
+			off = 16 - (size_t)h;
+			memmove(chunk + off, chunk, (size_t)h);
+			memcpy(p + k, "\r\n", 2);
+			len = (size_t)h + k + 2;
+		} else {
+			off = 16;
+		}
+		for (size_t done = 0; done < len;) {
+			ssize_t w = send(fd, chunk + off + done, len - done, MSG_NOSIGNAL);
+			if (w <= 0) {
+				cut = 1;
+				break;
+			}
+			done += (size_t)w;
+		}
+		if (!cut)
+			sent += k;
+	}
+	if (chunked && !cut && send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) != 5)
+		cut = 1;
+	size_t got = 0;
+	for (;;) {
+		ssize_t k = recv(fd, reply + got, replycap - 1 - got, 0);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		if (strstr(reply, "\r\n\r\n") && got > 0) {
+			reply[got] = '\0';
+			const char *cl = strcasestr(reply, "Content-Length: ");
+			const char *end = strstr(reply, "\r\n\r\n");
+			if (cl && (size_t)(reply + got - (end + 4)) >= (size_t)atol(cl + 16))
+				break;
+		}
+	}
+	reply[got] = '\0';
+	close(fd);
+	*status = strncmp(reply, "HTTP/1.1 ", 9) == 0 ? atoi(reply + 9) : 0;
+	return sent;
+}
+
+START_TEST(a_refused_body_is_drained_so_the_client_reads_413)
+{
+	struct server s;
+	ck_assert(server_start(&s, NULL) == 0);
+	static char reply[8192];
+	int st;
+	size_t five = 5u << 20;
+	/* 5 MB chunked, and 5 MB with a Content-Length over the limit that is sent all the same */
+	for (int chunked = 1; chunked >= 0; chunked--) {
+		size_t sent = send_body_then_read(s.port, chunked, five, five, &st, reply, sizeof(reply));
+		ck_assert_msg(sent == five, "%s: the server stopped reading after %zu of %zu bytes",
+			      chunked ? "chunked" : "Content-Length", sent, five);
+		ck_assert_msg(st == 413, "%s: the client read %d, not 413: %.200s", chunked ? "chunked" : "Content-Length",
+			      st, reply);
+		ck_assert_msg(strcasestr(reply, "\r\nContent-Type: application/problem+json"), "no problem+json: %.300s",
+			      reply);
+		ck_assert_msg(strstr(reply, "payload-too-large"), "not the 413's problem: %.300s", reply);
+	}
+	/* 1 GB: the server stops reading after its bound (16 MiB) and closes; what the client got into
+	 * the socket buffers on top of that is a few MB at most */
+	size_t gb = 1u << 30;
+	size_t sent = send_body_then_read(s.port, 1, gb, gb, &st, reply, sizeof(reply));
+	ck_assert_msg(sent < (64u << 20), "a 1 GB body was read up to %zu bytes", sent);
+	ck_assert_msg(sent >= (16u << 20), "the body was cut off after %zu bytes, before the bound", sent);
+	/* a client that waits for "100 Continue" before its body gets the 413 at once, and sends none */
+	int fd = connect_to(s.port);
+	ck_assert(fd >= 0);
+	static const char head[] = "POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+				   "Content-Length: 5242880\r\nExpect: 100-continue\r\n\r\n";
+	send_all(fd, head, strlen(head));
+	ssize_t k = recv(fd, reply, sizeof(reply) - 1, 0);
+	reply[k > 0 ? k : 0] = '\0';
+	close(fd);
+	ck_assert_msg(strncmp(reply, "HTTP/1.1 413", 12) == 0, "waiting for 100 Continue, the client read: %.200s", reply);
+	ck_assert_int_eq(status_of(&s, "/readyz", NULL), 200);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
+/* --- every answer carries its request id, which is in the request's log line --- */
+
+/* The log line of the request with this id, or NULL (caller frees). */
+static char *log_line_with(const char *path, const char *id)
+{
+	char needle[512];
+	snprintf(needle, sizeof(needle), "\"request_id\":\"%s\"", id);
+	FILE *f = fopen(path, "r");
+	ck_assert(f != NULL);
+	char line[8192];
+	char *found = NULL;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle) && strstr(line, "\"msg\":\"request\"")) {
+			found = strdup(line);
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+static int well_formed_id(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (n < 8 || n > 64)
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+START_TEST(every_answer_carries_its_request_id)
+{
+	struct server s;
+	ck_assert(server_start(&s, NULL) == 0);
+	/* made by the server: on a fresh answer, the same answer from the cache, a 404, a 503-free
+	 * problem, the metrics */
+	static const char *const paths[] = {"/collections/initiatives/items?limit=2", "/collections/initiatives/items?limit=2",
+					    "/nergens", "/collections/initiatives/items?limit=0", "/metrics"};
+	char seen[5][80];
+	for (size_t i = 0; i < 5; i++) {
+		struct resp r;
+		ck_assert(http_get(&s, paths[i], &r) == 0);
+		const char *id = resp_header(&r, "X-Request-Id");
+		ck_assert_msg(well_formed_id(id), "%s: X-Request-Id %s", paths[i], id ? id : "(none)");
+		snprintf(seen[i], sizeof(seen[i]), "%s", id);
+		long status = r.status;
+		resp_free(&r);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(seen[i], seen[j]) != 0, "two requests got the id %s", seen[i]);
+		sleep_s(0.1); /* the log line is written when the request completes */
+		char *line = log_line_with(s.log, seen[i]);
+		ck_assert_msg(line != NULL, "no log line has the request id %s", seen[i]);
+		char want[64];
+		snprintf(want, sizeof(want), "\"status\":%ld,", status);
+		ck_assert_msg(strstr(line, want) && strstr(line, "\"method\":\"GET\"") && strstr(line, "\"remote\":\"127.0.0.1\""),
+			      "log line: %s", line);
+		/* the path without the query */
+		char p[128];
+		snprintf(p, sizeof(p), "\"path\":\"%.*s\"", (int)strcspn(paths[i], "?"), paths[i]);
+		ck_assert_msg(strstr(line, p), "log line without %s: %s", p, line);
+		free(line);
+	}
+	/* a well-formed id of the client (a proxy's) is kept; a malformed or overlong one is not */
+	static const char *const given[] = {"X-Request-Id: 7f3a9c2e-proxy.id_1", "X-Request-Id: bad id with spaces",
+					    "X-Request-Id: \"quoted\"", NULL};
+	for (int i = 0; given[i]; i++) {
+		const char *h[] = {given[i], NULL};
+		struct resp r;
+		ck_assert(http_get_with(&s, "/collections", h, &r) == 0);
+		const char *id = resp_header(&r, "X-Request-Id");
+		ck_assert_msg(well_formed_id(id), "X-Request-Id %s", id ? id : "(none)");
+		if (i == 0)
+			ck_assert_str_eq(id, "7f3a9c2e-proxy.id_1");
+		else
+			ck_assert_msg(strcmp(id, given[i] + 14) != 0, "the malformed id %s was kept", id);
+		resp_free(&r);
+	}
+	char longid[200];
+	memset(longid, 'a', sizeof(longid));
+	memcpy(longid, "X-Request-Id: ", 14);
+	longid[sizeof(longid) - 1] = '\0';
+	const char *h[] = {longid, NULL};
+	struct resp r;
+	ck_assert(http_get_with(&s, "/collections", h, &r) == 0);
+	const char *id = resp_header(&r, "X-Request-Id");
+	ck_assert_msg(well_formed_id(id) && strlen(id) <= 64, "an overlong id came back: %s", id ? id : "(none)");
+	resp_free(&r);
+	/* a secret put in the query does not reach the log; the other parameters do */
+	ck_assert(http_get(&s, "/collections/initiatives/items?limit=1&access_token=geheim-4711", &r) == 0);
+	char keep[80];
+	snprintf(keep, sizeof(keep), "%s", resp_header(&r, "X-Request-Id"));
+	resp_free(&r);
+	sleep_s(0.1);
+	char *line = log_line_with(s.log, keep);
+	ck_assert_msg(line && strstr(line, "limit=1"), "log line: %s", line ? line : "(none)");
+	ck_assert_msg(!strstr(line, "geheim-4711"), "the secret reached the log: %s", line);
+	free(line);
+	ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 /* --- CORS: public reads open, the rest not --- */
 
 START_TEST(cors_open_for_public_reads_only)
@@ -626,6 +1043,22 @@ static Suite *suite(void)
 	tcase_add_test(t, reads_through_a_database_stop);
 	tcase_add_test(t, submissions_survive_an_immediate_kill);
 	suite_add_tcase(s, t);
+	/* cases of their own, so that each can be run alone (CK_RUN_CASE) */
+	const struct {
+		const char *name;
+		const TTest *test;
+	} own[] = {
+		{.name = "restart", .test = a_database_restart_costs_no_request},
+		{.name = "lost", .test = a_connection_lost_while_a_statement_runs},
+		{.name = "drain", .test = a_refused_body_is_drained_so_the_client_reads_413},
+		{.name = "request-id", .test = every_answer_carries_its_request_id},
+	};
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		TCase *c = tcase_create(own[i].name);
+		tcase_set_timeout(c, 180);
+		tcase_add_test(c, own[i].test);
+		suite_add_tcase(s, c);
+	}
 	return s;
 }
 

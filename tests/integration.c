@@ -209,7 +209,7 @@ START_TEST(health_and_metrics)
 	r = get_expect("/metrics", 200);
 	ck_assert(strncmp(resp_header(&r, "Content-Type"), "text/plain; version=0.0.4", 25) == 0);
 	ck_assert_ptr_nonnull(strstr(r.body, "routekaart_http_requests_total{code=\"2xx\"} "));
-	ck_assert_ptr_nonnull(strstr(r.body, "routekaart_db_pool_size 8\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "routekaart_db_pool_size{pool=\"read\"} 8\n"));
 	resp_free(&r);
 }
 END_TEST

@@ -469,8 +469,16 @@ START_TEST(sqlstate_mapping)
 	ck_assert_uint_eq(db_sqlstate_status("23505"), 409);
 	ck_assert_uint_eq(db_sqlstate_status("23503"), 422);
 	ck_assert_uint_eq(db_sqlstate_status("23514"), 422);
-	ck_assert_uint_eq(db_sqlstate_status("42P01"), 500);
-	ck_assert_uint_eq(db_sqlstate_status(NULL), 500);
+	/* nothing the database does is a 500: read-only (a standby), serialization, cannot connect
+	 * now, an object this version expects missing, no SQLSTATE at all (libpq's own error) */
+	ck_assert_uint_eq(db_sqlstate_status("25006"), 503);
+	ck_assert_uint_eq(db_sqlstate_status("40001"), 503);
+	ck_assert_uint_eq(db_sqlstate_status("57P03"), 503);
+	ck_assert_uint_eq(db_sqlstate_status("42P01"), 503);
+	ck_assert_uint_eq(db_sqlstate_status("XX000"), 503);
+	ck_assert_uint_eq(db_sqlstate_status(NULL), 503);
+	ck_assert_uint_eq(db_sqlstate_status(""), 503);
+	ck_assert_uint_eq(db_sqlstate_status("23P01"), 422);
 }
 END_TEST
 

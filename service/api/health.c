@@ -43,7 +43,7 @@ void metrics_get(struct request *r)
 	}
 	struct buf b;
 	buf_init(&b, 1 << 20);
-	if (metrics_render(&b, r->app->pool, r->app->cache) < 0 ||
+	if (metrics_render(&b, r->app->pool, r->app->write_pool, r->app->cache) < 0 ||
 	    metrics_render_replica(&b, r->app->pool, r->app->write_pool, r->app->cache) < 0) {
 		buf_release(&b);
 		http_problem(r, 500, "internal-error", "the metrics could not be rendered");

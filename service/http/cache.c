@@ -31,9 +31,14 @@ struct entry {
 	char *key;
 	size_t keylen;
 	uint64_t generation;
-	struct MHD_Response *plain;   /* owns body */
-	struct MHD_Response *gz;      /* owns gzbody; NULL when gzip does not help */
+	/* References: the cache's own while the entry is in it, and one per response sending its
+	 * body; the last to let go frees it. Everything below is not changed after the store. */
+	_Atomic int refs;
+	char *body;
+	char *gzbody;                 /* NULL when gzip does not help */
 	size_t len, gzlen;
+	const char *content_type;     /* static */
+	char *disposition;            /* NULL when none */
 	size_t bytes;                 /* what the entry costs, for the cap */
 	char etag[64];
 	char etag_gz[72];
@@ -156,13 +161,19 @@ static struct entry *find(struct cache *c, uint64_t h, const char *key, size_t k
 
 static void entry_free(struct entry *e)
 {
-	/* A connection still sending one of these responses holds its own reference. */
-	if (e->plain)
-		MHD_destroy_response(e->plain);
-	if (e->gz)
-		MHD_destroy_response(e->gz);
+	free(e->body);
+	free(e->gzbody);
+	free(e->disposition);
 	free(e->key);
 	free(e);
+}
+
+/* Lets go of a reference (the cache's, or a response's when MHD is done with it). */
+static void entry_unref(void *cls)
+{
+	struct entry *e = cls;
+	if (atomic_fetch_sub(&e->refs, 1) == 1)
+		entry_free(e);
 }
 
 static void remove_entry(struct cache *c, struct entry *e)
@@ -174,14 +185,17 @@ static void remove_entry(struct cache *c, struct entry *e)
 	lru_unlink(c, e);
 	c->bytes -= e->bytes;
 	c->entries--;
-	entry_free(e);
+	entry_unref(e);
 }
 
 /* --- answering --- */
 
-static int add_common_headers(struct MHD_Response *resp, const char *etag, const char *cache_control)
+static int add_common_headers(struct MHD_Response *resp, const char *etag, const char *cache_control,
+			      const char *request_id)
 {
 	int ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) == MHD_YES;
+	if (request_id && *request_id)
+		ok &= MHD_add_response_header(resp, "X-Request-Id", request_id) == MHD_YES;
 	ok &= MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control) == MHD_YES;
 	ok &= MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding") == MHD_YES;
 	ok &= MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES;
@@ -225,6 +239,29 @@ int cache_etag_matches(const char *header, const char *etag)
 	return 0;
 }
 
+/* The response of one hit, taking over the caller's reference to e (let go when MHD is done with
+ * it, or at once when it cannot be made: then NULL). */
+static struct MHD_Response *hit_response(struct entry *e, int gz, const char *request_id)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+		gz ? e->gzlen : e->len, gz ? e->gzbody : e->body, entry_unref, e);
+	if (!r) {
+		entry_unref(e);
+		return NULL;
+	}
+	int bad = add_common_headers(r, gz ? e->etag_gz : e->etag, e->cache_control, request_id) < 0;
+	bad |= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, e->content_type) != MHD_YES;
+	if (gz)
+		bad |= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES;
+	if (e->disposition)
+		bad |= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, e->disposition) != MHD_YES;
+	if (bad) {
+		MHD_destroy_response(r); /* lets go of the reference */
+		return NULL;
+	}
+	return r;
+}
+
 int cache_answer(struct cache *c, const struct cache_ask *ask, struct MHD_Connection *conn,
 		 enum MHD_Result *ret, unsigned *status, size_t *len)
 {
@@ -244,10 +281,10 @@ int cache_answer(struct cache *c, const struct cache_ask *ask, struct MHD_Connec
 	}
 	lru_unlink(c, e);
 	lru_push(c, e);
-	int use_gz = ask->gzip_ok && e->gz;
+	int use_gz = ask->gzip_ok && e->gzbody;
 	if (ask->if_none_match && cache_etag_matches(ask->if_none_match, e->etag)) {
 		struct MHD_Response *r304 = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		if (!r304 || add_common_headers(r304, use_gz ? e->etag_gz : e->etag, e->cache_control) < 0) {
+		if (!r304 || add_common_headers(r304, use_gz ? e->etag_gz : e->etag, e->cache_control, ask->request_id) < 0) {
 			if (r304)
 				MHD_destroy_response(r304);
 			pthread_mutex_unlock(&c->mu);
@@ -259,35 +296,21 @@ int cache_answer(struct cache *c, const struct cache_ask *ask, struct MHD_Connec
 		*status = 304;
 		*len = 0;
 	} else {
-		/* queued under the lock: the entry (and its reference) cannot go away meanwhile */
-		*ret = MHD_queue_response(conn, MHD_HTTP_OK, use_gz ? e->gz : e->plain);
+		/* A response of this request's own (its X-Request-Id) that sends the entry's body
+		 * without copying it: it holds a reference, so the entry outlives an eviction meanwhile. */
+		atomic_fetch_add(&e->refs, 1);
+		pthread_mutex_unlock(&c->mu);
+		struct MHD_Response *resp = hit_response(e, use_gz, ask->request_id);
+		if (!resp)
+			return 0;
+		*ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+		MHD_destroy_response(resp);
 		*status = 200;
 		*len = use_gz ? e->gzlen : e->len;
-		pthread_mutex_unlock(&c->mu);
 	}
 	if (!ask->just_stored)
 		atomic_fetch_add(fresh ? &c->hits : &c->stale_served, 1);
 	return 1;
-}
-
-static struct MHD_Response *stored_response(char *body, size_t len, const char *content_type,
-					    const char *encoding, const char *disposition,
-					    const char *etag, const char *cache_control)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-	if (!r)
-		return NULL;
-	int bad = add_common_headers(r, etag, cache_control) < 0;
-	bad |= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES;
-	if (encoding)
-		bad |= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding) != MHD_YES;
-	if (disposition && *disposition)
-		bad |= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition) != MHD_YES;
-	if (bad) {
-		MHD_destroy_response(r); /* frees body */
-		return NULL;
-	}
-	return r;
 }
 
 int cache_gzip(const char *src, size_t len, char **out, size_t *outlen)
@@ -351,27 +374,22 @@ int cache_store(struct cache *c, struct cache_put *put)
 	cache_etag_gz(e->etag, e->etag_gz, sizeof(e->etag_gz));
 	snprintf(e->cache_control, sizeof(e->cache_control), "%s", put->cache_control);
 
-	char *z = NULL;
-	size_t zlen = 0;
-	if (put->len >= GZIP_MIN_BYTES && cache_gzip(put->body, put->len, &z, &zlen) == 0) {
-		e->gz = stored_response(z, zlen, put->content_type, "gzip", put->disposition, e->etag_gz,
-					e->cache_control);
-		/* without the gzip variant the identity one still serves */
-	}
-	e->plain = stored_response(put->body, put->len, put->content_type, NULL, put->disposition,
-				   e->etag, e->cache_control);
-	if (!e->plain) {
-		/* stored_response freed the body: the caller must not answer with it */
-		put->body = NULL;
-		if (e->gz)
-			MHD_destroy_response(e->gz);
+	e->content_type = put->content_type;
+	if (put->disposition && *put->disposition && !(e->disposition = strdup(put->disposition))) {
 		free(e->key);
 		free(e);
 		return -1;
 	}
-	put->body = NULL; /* owned by e->plain now */
+	char *z = NULL;
+	size_t zlen = 0;
+	/* without the gzip variant the identity one still serves */
+	if (put->len >= GZIP_MIN_BYTES && cache_gzip(put->body, put->len, &z, &zlen) == 0)
+		e->gzbody = z;
+	e->body = put->body;
+	put->body = NULL; /* the entry's now */
+	atomic_init(&e->refs, 1);
 	e->len = put->len;
-	e->gzlen = e->gz ? zlen : 0;
+	e->gzlen = e->gzbody ? zlen : 0;
 	e->bytes = cost + e->gzlen;
 
 	pthread_mutex_lock(&c->mu);

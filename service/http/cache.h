@@ -44,6 +44,7 @@ struct cache_ask {
 	int gzip_ok;               /* the client accepts gzip */
 	int allow_stale;           /* an entry of an older generation will do */
 	int just_stored;           /* the entry was made for this request: not a hit */
+	const char *request_id;    /* sent as X-Request-Id; may be NULL */
 };
 
 /* Queues the cached response for key on conn (a 304 when If-None-Match matches).

@@ -16,10 +16,15 @@
 #include "lib/log.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "lib/crypto.h"
 #include "lib/banned.h"
 
 /* Bytes of an unexpected request body read (and discarded) before answering 413. */
 #define MAX_IGNORED_BODY 65536
+/* A refused body (413, 415, any answer decided before the body is in) is read and dropped to its
+ * end, so that a client that sends its whole body before it reads gets the answer instead of a
+ * reset connection; past this many bytes the answer is sent and the connection closed. */
+#define DRAIN_MAX_BYTES ((size_t)16 << 20)
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -158,13 +163,24 @@ void http_problem_param(struct request *r, const char *parameter, const char *co
 
 void http_problem_db(struct request *r, const struct db_error *e)
 {
-	if (e->status == 503) {
-		http_problem(r, 503, "service-unavailable",
-			     "the database is unavailable or busy; try again shortly");
-		r->resp.retry_after = 1;
-	} else {
-		/* The database's own message may name internals: it goes to the log, not the client. */
+	/* The database's own message may name internals: it goes to the log, not the client. */
+	switch (e->status) {
+	case 400:
+		http_problem(r, 400, "invalid-request", "the database refused a value of the request");
+		break;
+	case 409:
+		http_problem(r, 409, "conflict", "the request conflicts with what is stored");
+		break;
+	case 422:
+		http_problem(r, 422, "validation-failed", "the database refused the request: a rule of the data is not met");
+		break;
+	case 500: /* not the database's doing: out of memory, a response that could not be built */
 		http_problem(r, 500, "internal-error", "the request could not be completed");
+		break;
+	default: /* 503, and anything else the store may say about the database */
+		http_problem(r, 503, "service-unavailable", "the database is unavailable or busy; try again shortly");
+		r->resp.retry_after = 1;
+		break;
 	}
 }
 
@@ -595,6 +611,8 @@ static enum MHD_Result queue(struct request *r)
 	if (gz)
 		add_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	add_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->request_id[0])
+		add_header(resp, "X-Request-Id", r->request_id);
 	/* Public data may be read by any web page; the submission and moderation API only by our own
 	 * pages (same origin), so a page elsewhere cannot use a token or key a browser holds. */
 	int cors = !r->parsed || router_path_is_public(&r->target);
@@ -652,6 +670,7 @@ static int answer_from_cache(struct request *r, int allow_stale, int just_stored
 		.gzip_ok = accepts_gzip(r->conn),
 		.allow_stale = allow_stale,
 		.just_stored = just_stored,
+		.request_id = r->request_id,
 	};
 	unsigned status;
 	size_t len;
@@ -693,6 +712,36 @@ static int keep_in_cache(struct request *r)
 	return rc;
 }
 
+/* Expect: 100-continue (RFC 9110 10.1.1): the client sends its body only after a 100. */
+static int expects_continue(struct MHD_Connection *conn)
+{
+	const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	return e && strcasecmp(e, "100-continue") == 0;
+}
+
+/* The request's id: the client's (a proxy's) X-Request-Id when it is well formed (1 to
+ * REQUEST_ID_MAX characters of letters, digits, '-', '_', '.'), else 32 random hex digits. */
+static void set_request_id(struct request *r)
+{
+	const char *given = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Request-Id");
+	size_t n = given ? strlen(given) : 0;
+	int ok = n >= 1 && n <= REQUEST_ID_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)given[i]) || given[i] == '-' || given[i] == '_' || given[i] == '.';
+	if (ok) {
+		memcpy(r->request_id, given, n + 1);
+		return;
+	}
+	uint8_t rnd[16];
+	if (crypto_random(rnd, sizeof(rnd)) < 0) {
+		/* no randomness: unique within the process all the same */
+		static _Atomic unsigned long counter;
+		snprintf(r->request_id, sizeof(r->request_id), "%lx-%lx", (unsigned long)getpid(), ++counter);
+		return;
+	}
+	crypto_hex(rnd, sizeof(rnd), r->request_id);
+}
+
 static int has_body(struct MHD_Connection *conn)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -715,10 +764,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r->head_seen) {
 		r->head_seen = 1;
 		buf_init(&r->body, (size_t)r->app->cfg->max_body_bytes);
+		set_request_id(r);
 		prepare(r);
-		/* An answer decided now waits for the end of the request, so that the connection can
-		 * be kept; but a body that is refused is not read: answer at once (MHD then closes). */
-		if (r->responded && r->resp.status >= 400 && has_body(conn))
+		/* An answer decided now waits for the end of the request, and its body is read and
+		 * dropped meanwhile (up to DRAIN_MAX_BYTES); but a client that waits for "100 Continue"
+		 * before it sends a refused body gets the answer at once and sends none. */
+		if (r->responded && r->resp.status >= 400 && has_body(conn) && expects_continue(conn))
 			return queue(r);
 		return MHD_YES;
 	}
@@ -726,19 +777,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
 		if (r->responded || !r->route->takes_body) {
-			/* a body nobody asked for is read and dropped, up to a point */
+			/* a body nobody asked for, or one refused, is read and dropped, up to a point */
 			r->ignored_bytes += n;
-			if (r->ignored_bytes <= MAX_IGNORED_BODY)
-				return MHD_YES;
-			if (!r->responded)
+			if (!r->responded && r->ignored_bytes > MAX_IGNORED_BODY)
 				http_problem(r, 413, "payload-too-large", "this request takes no body");
-			return queue(r);
+			if (r->ignored_bytes <= DRAIN_MAX_BYTES)
+				return MHD_YES;
+			return queue(r); /* enough: answer, and MHD closes the connection */
 		}
 		if (buf_append(&r->body, upload_data, n) < 0) {
 			char detail[96];
 			snprintf(detail, sizeof(detail), "the body is larger than %d bytes", r->app->cfg->max_body_bytes);
 			http_problem(r, 413, "payload-too-large", detail);
-			return queue(r);
+			r->ignored_bytes = n; /* the rest is drained, and answered at its end */
 		}
 		return MHD_YES;
 	}
@@ -782,7 +833,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	double ms = (double)(now.tv_sec - r->start.tv_sec) * 1e3 + (double)(now.tv_nsec - r->start.tv_nsec) / 1e6;
 	if (r->responded) {
 		metrics_count_request(r->resp.status, ms);
-		log_request(r->method ? r->method : "-", r->raw, r->resp.status, r->resp.len, ms, r->remote);
+		log_request(&(struct log_request){.id = r->request_id,
+						  .method = r->method ? r->method : "-",
+						  .target = r->raw,
+						  .status = r->resp.status,
+						  .bytes = r->resp.len,
+						  .duration_ms = ms,
+						  .remote = r->remote});
 	}
 	free(r->resp.body);
 	free(r->raw);

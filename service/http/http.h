@@ -14,6 +14,9 @@
 #include "lib/buf.h"
 #include "http/query.h"
 
+/* The longest request id kept from a client's X-Request-Id. */
+#define REQUEST_ID_MAX 64
+
 struct ratelimit;
 struct cache;
 struct web;
@@ -70,6 +73,7 @@ struct request {
 	uint64_t cache_generation;  /* of the cache when the response began to be computed */
 	char base_url[320];        /* scheme://host[:port] for absolute links */
 	char remote[64];
+	char request_id[REQUEST_ID_MAX + 1]; /* sent as X-Request-Id and logged; set with the head */
 };
 
 struct http_server;

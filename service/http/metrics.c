@@ -1,7 +1,9 @@
 #include "http/metrics.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "http/cache.h"
 #include "store/replica.h"
@@ -23,6 +25,61 @@ void metrics_count_request(unsigned status, double ms)
 		if (ms <= bucket_ms[i])
 			atomic_fetch_add(&buckets[i], 1);
 	atomic_fetch_add(&buckets[6], 1);
+}
+
+/* One family of the pools' figures: HELP and TYPE once, then a sample per pool. */
+struct pool_family {
+	const char *name, *type, *help;
+	int counter; /* the value is a uint64_t counter, else an int gauge */
+	size_t offset;
+};
+
+#define POOL_GAUGE(n, field, h) {.name = n, .type = "gauge", .help = h, .offset = offsetof(struct db_pool_stats, field)}
+#define POOL_COUNTER(n, field, h) \
+	{.name = n, .type = "counter", .help = h, .counter = 1, .offset = offsetof(struct db_pool_stats, field)}
+
+static const struct pool_family pool_families[] = {
+	POOL_GAUGE("routekaart_db_pool_size", size, "Database connections the pool may hold."),
+	POOL_GAUGE("routekaart_db_pool_in_use", in_use, "Database connections lent to requests now."),
+	POOL_GAUGE("routekaart_db_pool_waiting", waiting, "Requests waiting for a free database connection now."),
+	POOL_GAUGE("routekaart_db_pool_connected", connected, "Open database connections."),
+	POOL_GAUGE("routekaart_db_reachable", reachable,
+		   "1 when the last attempt to open or use a database connection succeeded, else 0."),
+	POOL_COUNTER("routekaart_db_pool_timeouts_total", timeouts,
+		     "Requests that found no free database connection in time (answered 503)."),
+	POOL_COUNTER("routekaart_db_connect_failures_total", connect_failures, "Failed attempts to open a database connection."),
+	POOL_COUNTER("routekaart_db_connects_total", resets, "Database connections opened."),
+	POOL_COUNTER("routekaart_db_pool_replaced_total", replaced,
+		     "Database connections closed because they were lost or broken, or opened before another was lost."),
+};
+
+static int render_pools(struct buf *b, struct db_pool *read_pool, struct db_pool *write_pool)
+{
+	struct db_pool_stats st[2];
+	const char *names[2] = {"read", "write"};
+	db_pool_get_stats(read_pool, &st[0]);
+	if (write_pool)
+		db_pool_get_stats(write_pool, &st[1]);
+	int n = write_pool ? 2 : 1, rc = 0;
+	for (size_t f = 0; f < sizeof(pool_families) / sizeof(pool_families[0]); f++) {
+		const struct pool_family *pf = &pool_families[f];
+		rc |= buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", pf->name, pf->help, pf->name, pf->type);
+		for (int i = 0; i < n; i++) {
+			const char *field = (const char *)&st[i] + pf->offset;
+			unsigned long long v;
+			if (pf->counter) {
+				uint64_t u;
+				memcpy(&u, field, sizeof(u));
+				v = u;
+			} else {
+				int g;
+				memcpy(&g, field, sizeof(g));
+				v = (unsigned long long)g;
+			}
+			rc |= buf_printf(b, "%s{pool=\"%s\"} %llu\n", pf->name, names[i], v);
+		}
+	}
+	return rc;
 }
 
 static _Atomic uint64_t purge_runs[3];    /* by enum metrics_purge */
@@ -58,7 +115,7 @@ static int render_retention_purge(struct buf *b)
 			  (unsigned long long)atomic_load(&purge_last_success));
 }
 
-int metrics_render(struct buf *b, struct db_pool *pool, struct cache *cache)
+int metrics_render(struct buf *b, struct db_pool *read_pool, struct db_pool *write_pool, struct cache *cache)
 {
 	int rc = 0;
 	rc |= buf_puts(b, "# HELP routekaart_http_requests_total HTTP requests answered, by status class.\n"
@@ -77,23 +134,9 @@ int metrics_render(struct buf *b, struct db_pool *pool, struct cache *cache)
 			 (double)atomic_load(&duration_us_total) / 1e6);
 	rc |= buf_printf(b, "routekaart_http_request_duration_seconds_count %llu\n",
 			 (unsigned long long)atomic_load(&buckets[6]));
-	struct db_pool_stats s;
-	db_pool_get_stats(pool, &s);
-	rc |= buf_printf(b,
-			 "# HELP routekaart_db_pool_size Database connections the pool may hold.\n"
-			 "# TYPE routekaart_db_pool_size gauge\nroutekaart_db_pool_size %d\n"
-			 "# HELP routekaart_db_pool_in_use Database connections lent to requests now.\n"
-			 "# TYPE routekaart_db_pool_in_use gauge\nroutekaart_db_pool_in_use %d\n"
-			 "# HELP routekaart_db_pool_connected Open database connections.\n"
-			 "# TYPE routekaart_db_pool_connected gauge\nroutekaart_db_pool_connected %d\n"
-			 "# HELP routekaart_db_pool_timeouts_total Requests that found no free connection in time.\n"
-			 "# TYPE routekaart_db_pool_timeouts_total counter\nroutekaart_db_pool_timeouts_total %llu\n"
-			 "# HELP routekaart_db_connect_failures_total Failed attempts to open a database connection.\n"
-			 "# TYPE routekaart_db_connect_failures_total counter\nroutekaart_db_connect_failures_total %llu\n"
-			 "# HELP routekaart_db_connects_total Database connections opened.\n"
-			 "# TYPE routekaart_db_connects_total counter\nroutekaart_db_connects_total %llu\n",
-			 s.size, s.in_use, s.connected, (unsigned long long)s.timeouts,
-			 (unsigned long long)s.connect_failures, (unsigned long long)s.resets);
+	rc |= render_pools(b, read_pool, write_pool);
+	/* The read replica's figures (its replay lag, routekaart_db_replica_lag_seconds) belong here,
+	 * after the pools they describe; deploy/prometheus/alerts.yml already alerts on that name. */
 	if (cache) {
 		struct cache_stats cs;
 		cache_stats(cache, &cs);

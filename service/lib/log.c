@@ -95,21 +95,68 @@ int log_throttle_end(struct log_throttle *t, unsigned long *unlogged)
 	return was;
 }
 
-void log_request(const char *method, const char *target, unsigned status, size_t bytes,
-		 double duration_ms, const char *remote)
+/* Whether a query parameter's name looks like it carries a secret. Credentials travel in headers
+ * here, but a client may put one in the query all the same. */
+static int secret_name(const char *name, size_t n)
 {
-	if (quiet && status < 500)
+	static const char *const words[] = {"token", "key", "secret", "password", "passwd", "auth", "session"};
+	char low[64];
+	if (n >= sizeof(low))
+		n = sizeof(low) - 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+	low[n] = '\0';
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(low, words[i]))
+			return 1;
+	return 0;
+}
+
+/* The query (after '?') with the value of every secret-looking parameter replaced, into dst. */
+static void query_without_secrets(const char *q, char *dst, size_t cap)
+{
+	struct buf b;
+	buf_init(&b, cap - 1);
+	for (const char *p = q; *p;) {
+		size_t len = strcspn(p, "&");
+		size_t name = strcspn(p, "=&");
+		if (p != q)
+			buf_puts(&b, "&");
+		if (name < len && secret_name(p, name)) {
+			buf_append(&b, p, name);
+			buf_puts(&b, "=(hidden)");
+		} else {
+			buf_append(&b, p, len);
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	snprintf(dst, cap, "%.*s", (int)b.len, b.data ? b.data : "");
+	buf_release(&b);
+}
+
+void log_request(const struct log_request *q)
+{
+	if (quiet && q->status < 500)
 		return;
 	struct buf b;
 	buf_init(&b, 16384);
-	start(&b, status >= 500 ? "error" : "info");
+	start(&b, q->status >= 500 ? "error" : "info");
 	field(&b, "msg", "request");
-	field(&b, "method", method);
-	/* The target is cut to keep one line bounded; it never holds credentials (they travel in headers). */
-	char t[1025];
-	snprintf(t, sizeof(t), "%s", target ? target : "");
-	field(&b, "target", t);
-	buf_printf(&b, ",\"status\":%u,\"bytes\":%zu,\"ms\":%.2f", status, bytes, duration_ms);
-	field(&b, "remote", remote);
+	field(&b, "request_id", q->id);
+	field(&b, "method", q->method);
+	/* The path and the query are each cut to keep one line bounded. */
+	const char *target = q->target ? q->target : "";
+	size_t plen = strcspn(target, "?");
+	char path[1025], query[1025];
+	snprintf(path, sizeof(path), "%.*s", (int)plen, target);
+	field(&b, "path", path);
+	if (target[plen] == '?') {
+		query_without_secrets(target + plen + 1, query, sizeof(query));
+		field(&b, "query", query);
+	}
+	buf_printf(&b, ",\"status\":%u,\"bytes\":%zu,\"ms\":%.2f", q->status, q->bytes, q->duration_ms);
+	field(&b, "remote", q->remote);
 	finish(&b);
 }

@@ -9,8 +9,19 @@
 void log_set_quiet(int quiet); /* 1: only errors */
 void log_info(const char *msg, const char *key, const char *value);
 void log_error(const char *msg, const char *detail);
-void log_request(const char *method, const char *target, unsigned status, size_t bytes,
-		 double duration_ms, const char *remote);
+/* What one line per request says. */
+struct log_request {
+	const char *id;     /* the request id, also sent as X-Request-Id */
+	const char *method;
+	const char *target; /* as sent: logged as its path and its query, with secret-looking values hidden */
+	unsigned status;
+	size_t bytes;       /* of the body sent */
+	double duration_ms;
+	const char *remote; /* the client's address */
+};
+/* One JSON line: ts, level (error for a 5xx), msg "request", request_id, method, path, query (when
+ * there is one), status, bytes, ms, remote. */
+void log_request(const struct log_request *q);
 
 /* A message that can come thousands of times a second (the database down, a connection flood):
  * the first of a run is logged, then at most one line per LOG_THROTTLE_S seconds, and the

@@ -2,6 +2,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ struct slot {
 	int busy;
 	int standby;  /* conn is to a server in recovery (a standby), as it said when it was opened */
 	double opened_at; /* CLOCK_MONOTONIC seconds */
+	unsigned epoch; /* the pool's epoch when conn was opened */
 };
 
 struct db_pool {
@@ -26,9 +28,14 @@ struct db_pool {
 	int size;
 	int acquire_timeout_ms;
 	int standby_retry_s; /* 0, or: reopen a connection to a primary this old (db_pool_retry_standby) */
+	int waiting; /* requests waiting for a free connection now */
+	int reachable; /* the last attempt to open or use a connection succeeded */
+	/* Raised when a connection is found lost: the server it talked to restarted or went away,
+	 * so every connection opened before is suspect and is reopened at its next checkout. */
+	unsigned epoch;
 	char *conninfo_keys[8];
 	char *conninfo_vals[8];
-	uint64_t acquired, timeouts, connect_failures, resets;
+	uint64_t acquired, timeouts, connect_failures, resets, replaced;
 };
 
 struct db_pool *db_pool_new(const char *conninfo, int size, int acquire_timeout_ms,
@@ -43,6 +50,7 @@ struct db_pool *db_pool_new(const char *conninfo, int size, int acquire_timeout_
 		return NULL;
 	}
 	p->size = size;
+	p->reachable = 1; /* until an attempt fails */
 	p->acquire_timeout_ms = acquire_timeout_ms;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t ca;
@@ -158,6 +166,20 @@ static PGconn *open_conn(struct db_pool *p, int *standby)
 	return NULL;
 }
 
+/* Whether an idle connection is still good without a round trip: libpq says it is, and the server
+ * has sent nothing since its last answer. A server that ended the session (a restart, a crash,
+ * pg_terminate_backend) closed the socket, often after a last FATAL message, so the socket is
+ * readable; an idle pooled connection has nothing else to read (none of them LISTENs). */
+static int conn_looks_alive(PGconn *c)
+{
+	if (PQstatus(c) != CONNECTION_OK)
+		return 0;
+	struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+	if (pfd.fd < 0)
+		return 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
 /* db_pool_acquire, and whether the connection is to a standby into *standby. */
 static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 {
@@ -182,7 +204,10 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 				idx = i;
 		if (idx >= 0)
 			break;
-		if (pthread_cond_timedwait(&p->freed, &p->mu, &deadline) == ETIMEDOUT) {
+		p->waiting++;
+		int rc = pthread_cond_timedwait(&p->freed, &p->mu, &deadline);
+		p->waiting--;
+		if (rc == ETIMEDOUT) {
 			p->timeouts++;
 			pthread_mutex_unlock(&p->mu);
 			set_error(err, 503, "", "no database connection became free in time");
@@ -193,17 +218,24 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 	PGconn *c = p->slots[idx].conn;
 	int on_standby = p->slots[idx].standby;
 	double opened_at = p->slots[idx].opened_at;
+	int suspect = c && p->slots[idx].epoch != p->epoch;
+	unsigned epoch = p->epoch;
 	pthread_mutex_unlock(&p->mu);
 
-	/* Connection work happens outside the lock so that other threads are not held up. */
+	/* Connection work happens outside the lock so that other threads are not held up. A
+	 * connection that is gone, or that was open when another one was found lost, is replaced
+	 * before a statement is sent on it: so a write is never sent on a dead connection that we
+	 * could have known was dead. */
 	if (c && !on_standby && p->standby_retry_s && monotonic_s() - opened_at >= p->standby_retry_s) {
 		/* fell back to the primary a while ago: the standby may be back */
 		PQfinish(c);
 		c = NULL;
 	}
-	if (c && PQstatus(c) != CONNECTION_OK) {
+	int dropped = 0;
+	if (c && (suspect || !conn_looks_alive(c))) {
 		PQfinish(c);
 		c = NULL;
+		dropped = 1;
 	}
 	if (c && PQtransactionStatus(c) != PQTRANS_IDLE) {
 		PGresult *r = PQexec(c, "ROLLBACK");
@@ -211,6 +243,7 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 		if (PQtransactionStatus(c) != PQTRANS_IDLE) {
 			PQfinish(c);
 			c = NULL;
+			dropped = 1;
 		}
 	}
 	int opened = 0;
@@ -224,6 +257,10 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 	p->slots[idx].standby = c && on_standby;
 	if (opened)
 		p->slots[idx].opened_at = monotonic_s();
+	p->slots[idx].epoch = epoch;
+	if (dropped)
+		p->replaced++;
+	p->reachable = c != NULL;
 	if (!c) {
 		p->slots[idx].busy = 0;
 		p->connect_failures++;
@@ -246,17 +283,23 @@ PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err)
 	return acquire(p, err, &standby);
 }
 
-void db_pool_release(struct db_pool *p, PGconn *c)
+/* Returns a connection; a broken one (or one whose statement failed because its connection was
+ * lost: lost = 1) is closed, to be reopened by the next acquire, and makes every other connection
+ * of the pool suspect. */
+static void pool_release(struct db_pool *p, PGconn *c, int lost)
 {
 	if (!c)
 		return;
-	int broken = PQstatus(c) != CONNECTION_OK;
+	int broken = lost || PQstatus(c) != CONNECTION_OK;
 	pthread_mutex_lock(&p->mu);
 	for (int i = 0; i < p->size; i++) {
 		if (p->slots[i].conn == c) {
 			if (broken) {
 				PQfinish(c);
 				p->slots[i].conn = NULL;
+				p->replaced++;
+				p->epoch++;
+				p->reachable = 0;
 			}
 			p->slots[i].busy = 0;
 			break;
@@ -264,6 +307,11 @@ void db_pool_release(struct db_pool *p, PGconn *c)
 	}
 	pthread_cond_signal(&p->freed);
 	pthread_mutex_unlock(&p->mu);
+}
+
+void db_pool_release(struct db_pool *p, PGconn *c)
+{
+	pool_release(p, c, 0);
 }
 
 void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *s)
@@ -279,27 +327,42 @@ void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *s)
 	s->timeouts = p->timeouts;
 	s->connect_failures = p->connect_failures;
 	s->resets = p->resets;
+	s->replaced = p->replaced;
+	s->reachable = p->reachable;
+	s->waiting = p->waiting;
 	pthread_mutex_unlock(&p->mu);
 }
 
 unsigned db_sqlstate_status(const char *st)
 {
+	/* What the request got wrong: a value (class 22) or a rule of the data (class 23). Anything
+	 * else is the database being away, restarting, read-only, overloaded, timed out, in conflict
+	 * or not as this version expects it: the client may try again later, so 503. */
 	if (!st || strlen(st) != 5)
-		return 500;
-	if (strcmp(st, "57014") == 0 || strncmp(st, "08", 2) == 0 || strncmp(st, "53", 2) == 0 ||
-	    strncmp(st, "57P", 3) == 0)
-		return 503;
-	/* a read cancelled by a standby's replay (conflict with recovery), or a deadlock: try again */
-	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)
 		return 503;
 	if (strcmp(st, "23505") == 0)
 		return 409;
-	if (strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 ||
-	    strcmp(st, "23P01") == 0)
+	if (strncmp(st, "23", 2) == 0)
 		return 422;
 	if (strncmp(st, "22", 2) == 0)
 		return 400;
-	return 500;
+	return 503;
+}
+
+/* The connection itself failed: libpq's own errors (no SQLSTATE), connection exceptions (08) and
+ * the server ending the session (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect
+ * now). */
+static int connection_lost(const char *st)
+{
+	return !st || !*st || strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 ||
+	       strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0;
+}
+
+/* The statement was rolled back because of a concurrent one (serialization failure, deadlock): it
+ * changed nothing, so running it once more is safe, a write too. */
+static int rolled_back_by_conflict(const char *st)
+{
+	return strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0;
 }
 
 PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
@@ -311,7 +374,7 @@ PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
 		return r;
 	const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
-	if (!sqlstate && PQstatus(c) != CONNECTION_OK)
+	if (!sqlstate) /* an error of libpq's own: the connection failed */
 		sqlstate = "08006";
 	set_error(err, db_sqlstate_status(sqlstate), sqlstate, msg && *msg ? msg : PQerrorMessage(c));
 	const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
@@ -361,7 +424,7 @@ PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const
 		 enum db_retry retry, struct db_error *err)
 {
 	memset(err, 0, sizeof(*err));
-	for (int attempt = 0; attempt < (retry == DB_READ_RETRY ? 2 : 1); attempt++) {
+	for (int attempt = 0; attempt < 2; attempt++) {
 		int standby;
 		PGconn *c = acquire(pool, err, &standby);
 		if (!c)
@@ -369,12 +432,17 @@ PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const
 		if (standby)
 			note_standby_read(c);
 		PGresult *res = db_exec(c, sql, n, params, err);
-		int broken = PQstatus(c) != CONNECTION_OK;
-		db_pool_release(pool, c);
+		int lost = !res && connection_lost(err->sqlstate);
+		pool_release(pool, c, lost);
 		if (res)
 			return res;
-		if (!broken)
-			break;
+		/* Once more, on a connection opened after the loss (release made every older one
+		 * suspect): a read always; a write only when it is known to have changed nothing. */
+		if (lost && retry == DB_READ_RETRY)
+			continue;
+		if (rolled_back_by_conflict(err->sqlstate))
+			continue;
+		break;
 	}
 	return NULL;
 }

@@ -17,8 +17,11 @@ struct db_error {
 };
 
 struct db_pool_stats {
-	int size, in_use, connected;
-	uint64_t acquired, timeouts, connect_failures, resets;
+	int size, in_use, connected, waiting;
+	int reachable; /* 1 when the last attempt to open or use a connection succeeded */
+	/* resets: connections opened; replaced: connections closed because they were lost, broken or
+	 * suspect (opened before another was found lost) */
+	uint64_t acquired, timeouts, connect_failures, resets, replaced;
 };
 
 /* conninfo is a libpq connection string or URI; statement_timeout and application_name are added. */
@@ -52,8 +55,9 @@ struct db_list {
 void db_reads_begin(void);
 uint64_t db_reads_position(void);
 
-/* Maps a SQLSTATE to an HTTP status: 57014/08xxx/53xxx/57Pxx/40001/40P01 -> 503, class 22 -> 400,
- * 23505 -> 409, 23503/23514/23502/23P01 -> 422, anything else -> 500. */
+/* Maps a SQLSTATE to an HTTP status: class 22 -> 400, 23505 -> 409, the rest of class 23 -> 422,
+ * anything else (and no SQLSTATE: the connection failed) -> 503. Nothing the database does is a
+ * 500. */
 unsigned db_sqlstate_status(const char *sqlstate);
 
 #endif

@@ -257,6 +257,7 @@ int store_codelists(struct db_pool *pool, char **json, size_t *len, struct db_er
 		return -1;
 	if (!*json) {
 		db_fail(err, "the code lists are missing");
+		err->status = 503; /* the database is not as this version expects it: not migrated yet */
 		return -1;
 	}
 	return 0;

@@ -12,7 +12,7 @@ int store_key_lookup(struct db_pool *pool, const char *id, struct store_key *key
 	const char *params[1] = {id};
 	memset(key, 0, sizeof(*key));
 	PGresult *res = db_run(pool, "select name, role, secret_hash from api.key_lookup($1::bigint)", 1, params,
-			       DB_ONCE, err);
+			       DB_READ_RETRY, err);
 	if (!res)
 		return -1;
 	int rc = PQntuples(res) == 1 ? 0 : 1;

@@ -14,14 +14,14 @@ int store_moderation_list(struct db_pool *pool, const char *status, long limit, 
 	snprintf(off, sizeof(off), "%ld", offset);
 	const char *params[3] = {status, lim, off};
 	return db_run_text(pool, "select page from api.moderation_page($1::text, $2::int, $3::int)", 3, params,
-			   DB_ONCE, "page", list, NULL, err) < 0 ? -1 : 0;
+			   DB_READ_RETRY, "page", list, NULL, err) < 0 ? -1 : 0;
 }
 
 int store_moderation_get(struct db_pool *pool, const char *id, char **doc, struct db_error *err)
 {
 	const char *params[1] = {id};
 	return db_run_text(pool, "select doc::text as doc from api.submission_get($1::bigint)", 1, params,
-			   DB_ONCE, "doc", doc, NULL, err);
+			   DB_READ_RETRY, "doc", doc, NULL, err);
 }
 
 int store_moderation_edit(struct db_pool *pool, const char *id, const char *doc, const char *actor,
@@ -77,7 +77,7 @@ int store_moderation_school_contact_get(struct db_pool *pool, const char *code, 
 					struct db_error *err)
 {
 	const char *params[1] = {code};
-	int rc = db_run_text(pool, "select api.school_contact_get($1::text)::text as contact", 1, params, DB_ONCE,
+	int rc = db_run_text(pool, "select api.school_contact_get($1::text)::text as contact", 1, params, DB_READ_RETRY,
 			     "contact", contact, NULL, err);
 	return rc < 0 ? -1 : *contact ? 0 : 1;
 }
@@ -110,5 +110,5 @@ int store_moderation_audit(struct db_pool *pool, const struct store_audit_filter
 	return db_run_text(pool,
 			   "select api.audit_query($1::text, $2::bigint, $3::text, $4::timestamptz,"
 			   " $5::timestamptz, $6::int, $7::int)::text as page",
-			   7, params, DB_ONCE, "page", page, NULL, err) < 0 ? -1 : 0;
+			   7, params, DB_READ_RETRY, "page", page, NULL, err) < 0 ? -1 : 0;
 }

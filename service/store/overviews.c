@@ -86,7 +86,7 @@ int store_region_exists(struct db_pool *pool, const char *type, const char *code
 			struct db_error *err)
 {
 	const char *params[2] = {type, code};
-	PGresult *res = db_run(pool, region_exists_sql, 2, params, DB_ONCE, err);
+	PGresult *res = db_run(pool, region_exists_sql, 2, params, DB_READ_RETRY, err);
 	if (!res)
 		return -1;
 	*exists = db_bool(res, 0, "found");
@@ -98,5 +98,5 @@ int store_region_contacts(struct db_pool *pool, const char *type, const char *co
 			  struct db_error *err)
 {
 	const char *params[2] = {type, code};
-	return run_text(pool, region_contacts_sql, 2, params, DB_ONCE, "contacts", json, err);
+	return run_text(pool, region_contacts_sql, 2, params, DB_READ_RETRY, "contacts", json, err);
 }

@@ -9,8 +9,10 @@
 
 #include "store/db.h"
 
-/* Waits up to the acquire timeout for a free connection, opening or reopening it when needed.
- * NULL (with err->status 503) when none is free in time or the database cannot be reached. */
+/* Waits up to the acquire timeout for a free connection, opening or reopening it when needed: a
+ * connection the server has closed, or one opened before another was found lost, is replaced
+ * before it is handed out. NULL (with err->status 503) when none is free in time or the database
+ * cannot be reached. */
 PGconn *db_pool_acquire(struct db_pool *p, struct db_error *err);
 /* Returns a connection; a broken one is closed, to be reopened by the next acquire. */
 void db_pool_release(struct db_pool *p, PGconn *c);
@@ -22,8 +24,11 @@ PGresult *db_exec(PGconn *c, const char *sql, int nparams, const char *const *pa
 
 enum db_retry { DB_ONCE, DB_READ_RETRY };
 /* Runs sql on a connection of the pool. DB_READ_RETRY: a read that failed because its connection
- * broke (the database restarted) is sent once more on a fresh one; writes use DB_ONCE, since the
- * first may have committed before the break. NULL with err filled on failure. */
+ * was lost (the database restarted, failed over) is sent once more on a connection opened after
+ * the loss; writes use DB_ONCE, since the first may have committed before the break (acquire does
+ * not hand out a connection it can see is dead, so a write is not sent on one). Either kind is
+ * run once more after a serialization failure or deadlock (40001, 40P01), which rolled it back.
+ * NULL with err filled on failure. */
 PGresult *db_run(struct db_pool *pool, const char *sql, int n, const char *const *params,
 		 enum db_retry retry, struct db_error *err);
 

@@ -12,7 +12,7 @@ int store_submission_problems(struct db_pool *pool, const char *doc, char **prob
 {
 	const char *params[1] = {doc};
 	return db_run_text(pool, "select api.submission_problems($1::jsonb)::text as problems", 1, params,
-			   DB_ONCE, "problems", problems, NULL, err) < 0 ? -1 : 0;
+			   DB_READ_RETRY, "problems", problems, NULL, err) < 0 ? -1 : 0;
 }
 
 static const char create_sql[] =
@@ -56,7 +56,7 @@ int store_submission_get(struct db_pool *pool, const char *id, char **doc,
 	const char *params[1] = {id};
 	*doc = NULL;
 	PGresult *res = db_run(pool, "select token_hash, doc::text as doc from api.submission_get($1::bigint)",
-			       1, params, DB_ONCE, err);
+			       1, params, DB_READ_RETRY, err);
 	if (!res)
 		return -1;
 	int rc = 1, oom = 0;
