@@ -212,6 +212,12 @@ grep -q '"remote":"127.0.0.2"' "$work/a.log" "$work/b.log" && grep -q '"remote":
   || fail "the instances' logs do not name the clients behind nginx"
 ! grep '"remote":"198.51.100.' "$work/a.log" "$work/b.log" || fail "a spoofed address reached the log"
 ok "the log names the client behind nginx, never an address a client wrote itself"
+# the request id: nginx's own, whatever the client sent, in the answer and in the instance's log
+req rid -H 'X-Request-Id: chosen-by-the-client' "$n/collections/initiatives/items?limit=3&rid=1"
+rid=$(header rid x-request-id)
+[[ "$rid" =~ ^[0-9a-f]{32}$ ]] || fail "the answer through nginx carries X-Request-Id '$rid', not nginx's id"
+grep -q "\"request_id\":\"$rid\"" "$work/a.log" "$work/b.log" || fail "no instance logged the request id $rid"
+ok "the request id is nginx's, in the answer and in the instance's log ($rid)"
 # failed keys: locked out per client (AUTH_FAILURES_PER_MINUTE=1: 10 at once, per instance)
 locked=""
 for i in $(seq 24); do
