@@ -569,9 +569,21 @@ const char *http_request_header(const struct request *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+static int is_read_method(const char *m)
+{
+	return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
+}
+
 static enum MHD_Result queue(struct request *r)
 {
 	struct response *rs = &r->resp;
+	/* A write this instance committed makes its cache stale before the client hears of it, so
+	 * the client's next read here shows the change without waiting for the database's
+	 * notification; that notification still comes and does the rest (other instances, the
+	 * standby's position). */
+	if (rs->status >= 200 && rs->status < 300 && r->method && !is_read_method(r->method) &&
+	    cache_enabled(r->app->cache))
+		cache_invalidate(r->app->cache);
 	if (rs->ready) /* shared by every request: its headers are complete and never touched here */
 		return MHD_queue_response(r->conn, rs->status, rs->ready);
 	char etag[64] = "";
