@@ -34,7 +34,7 @@ tag=$(printf '%s' "$top/$name" | md5sum | cut -c1-10)
 
 if [ "$(id -u)" -eq 0 ]; then
   owner=postgres
-  as_owner() { runuser -u "$owner" -- "$@"; }
+  as_owner() { (cd / && runuser -u "$owner" -- "$@"); }  # from /: the checkout may be private to root
 else
   owner=$(id -un)
   as_owner() { "$@"; }

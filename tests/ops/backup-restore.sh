@@ -15,6 +15,11 @@ cluster_env bkpri
 # the WAL archive and the backups, writable by the cluster's owner
 mkdir -p "$work/wal" "$work/backups"
 cp "$top/deploy/archive-wal.sh" "$work/archive-wal.sh"
+# the cluster's owner runs the scripts as a hosting party would, from a copy it can reach (as root
+# that owner is "postgres", and the checkout may be in a folder private to root)
+mkdir -p "$work/deploy/lib"
+cp "$top/deploy/backup.sh" "$top/deploy/restore.sh" "$work/deploy/"
+cp "$top/deploy/lib/pgurl.py" "$work/deploy/lib/"
 [ "$(id -u)" -ne 0 ] || chown postgres "$work/wal" "$work/backups"
 psql -XAtq -c "alter system set archive_mode = on" \
      -c "alter system set archive_command = '''$work/archive-wal.sh'' %p ''$work/wal'''"
@@ -33,7 +38,7 @@ load_pid=$!
 helpers+=("$load_pid")
 sleep 3
 began=$(date +%s.%N)
-out=$(as_pg "$top/deploy/backup.sh" --url "postgresql:///routekaart?host=$PGHOST&user=$PGUSER" --to "$work/backups") \
+out=$(as_pg "$work/deploy/backup.sh" --url "postgresql:///routekaart?host=$PGHOST&user=$PGUSER" --to "$work/backups") \
   || die "deploy/backup.sh failed: $out"
 ended=$(date +%s.%N)
 echo "# $out"
@@ -74,7 +79,7 @@ restore_and_check() {
   local data=$work/$name/data sock=$work/$name/run
   mkdir -p "$work/$name" "$sock"; [ "$(id -u)" -ne 0 ] || chown postgres "$work/$name" "$sock"
   local t0; t0=$(date +%s.%N)
-  as_pg "$top/deploy/restore.sh" --from "$base" --pgdata "$data" "$@" >/dev/null || die "deploy/restore.sh failed"
+  as_pg "$work/deploy/restore.sh" --from "$base" --pgdata "$data" "$@" >/dev/null || die "deploy/restore.sh failed"
   local t1; t1=$(date +%s.%N)
   as_pg "$pgbin/pg_ctl" -D "$data" -l "$work/$name/postgres.log" -w -t 120 \
     -o "-k $sock -c listen_addresses=''" start >/dev/null || { tail "$work/$name/postgres.log"; die "the restored cluster did not start"; }

@@ -32,7 +32,8 @@ cleanup() {
 trap cleanup EXIT
 
 # As the owner of the clusters (root hands their files to "postgres", as deploy/pg.sh does).
-if [ "$(id -u)" -eq 0 ]; then as_pg() { runuser -u postgres -- "$@"; }; else as_pg() { "$@"; }; fi
+# From the work folder, which that user can enter (the checkout may be private to root).
+if [ "$(id -u)" -eq 0 ]; then as_pg() { (cd "$work" && runuser -u postgres -- "$@"); }; else as_pg() { "$@"; }; fi
 
 # cluster_env NAME: the libpq environment of var/NAME in this shell
 cluster_env() { set -a; . "$top/var/$1.env"; set +a; }
