@@ -33,7 +33,7 @@ RUN = os.environ["RK_RUN_DIR"]
 MODERATOR = os.environ["RK_MODERATOR_KEY"].strip()
 ANALYST = os.environ["RK_ANALYST_KEY"].strip()
 WEB_ROOT = os.environ.get("RK_WEB_ROOT", "")
-BUDGET_MIN = float(os.environ.get("SQLMAP_BUDGET_MINUTES", "20"))
+BUDGET_MIN = float(os.environ.get("SQLMAP_BUDGET_MINUTES", "0"))
 LEVEL = os.environ.get("SQLMAP_LEVEL", "5")
 RISK = os.environ.get("SQLMAP_RISK", "3")
 TECHNIQUE = os.environ.get("SQLMAP_TECHNIQUE", "BEUSTQ")
@@ -823,8 +823,12 @@ summary = ["",
            "injectable: %d   errors: %d   cut at the time bound: %d   5xx answers: %d" % (
                len(injectable), len(errors), len(cut), five)]
 if cut:
-    summary.append("The cut runs sent their requests without finding anything, but did not finish every "
-                   "test; SQLMAP_BUDGET_MINUTES=0 runs them to the end.")
+    # a run cut at the time bound proves nothing about the tests it did not reach: the run fails
+    summary.append("INCOMPLETE: %d parameters were cut at the time bound before sqlmap finished its tests; "
+                   "they are not proved safe (SQLMAP_BUDGET_MINUTES=0 runs every test to the end):" % len(cut))
+    for r in cut:
+        summary.append("UNTESTED IN PART: %s %s (%d requests in %ds)" % (r["t"].label, r["t"].param,
+                                                                         r["requests"], r["secs"]))
 for r in injectable:
     summary.append("INJECTABLE: %s %s -- see %s/sqlmap.log" % (r["t"].label, r["t"].param, r["dir"]))
 for r in errors:
@@ -837,4 +841,4 @@ with open(os.path.join(RUN, "results.tsv"), "w") as f:
     f.write("\t".join(("endpoint", "parameter", "requests", "answers", "result", "seconds", "dir")) + "\n")
     for r, row in zip(results, rows):
         f.write("\t".join(row + ("%.0f" % r["secs"], r["dir"])) + "\n")
-sys.exit(3 if injectable else 2 if errors else 0)
+sys.exit(3 if injectable else 2 if errors else 4 if cut else 0)
