@@ -7,7 +7,7 @@
 It reads what the run left in OUTDIR: wrk.txt (from bench/soak/reads.lua), writes.tsv,
 counts.tsv and summary.txt (from bench/soak/writer.py), db-check.txt (bench/soak/db-check.sql)
 and samples.tsv; START_SAMPLE and END_SAMPLE are lines in the format of samples.tsv."""
-import re, sys
+import os, re, sys
 (out, seconds, warmup, threads, conns, write_rate, slack_mib, cache_max, nreads, server_exit,
  writer_ok, load, start_sample, end_sample) = sys.argv[1:15]
 seconds, warmup, slack_mib, cache_max = int(seconds), int(warmup), int(slack_mib), int(cache_max or 0)
@@ -79,6 +79,14 @@ n = len(after)
 mt = sum(s["t"] for s in after) / n; mr = sum(s["rss"] for s in after) / n
 den = sum((s["t"] - mt) ** 2 for s in after)
 slope = (sum((s["t"] - mt) * (s["rss"] - mr) for s in after) / den * 600 / MiB) if den else 0.0
+# the same slope of the RSS less what the response cache holds (which may fill up to its cap):
+# a leak of 1 KiB per write at 4 writes a second is +2.3 MiB per 10 min of it, which the peak
+# bound alone would let pass for half an hour
+def net(s):
+    return s["rss"] - s["cache"] / MiB
+mn = sum(net(s) for s in after) / n
+slope_net = (sum((s["t"] - mt) * (net(s) - mn) for s in after) / den * 600 / MiB) if den else 0.0
+slope_bound = float(os.environ.get("SOAK_RSS_SLOPE_MIB", "1.5"))
 cache_growth = max(0, peak["cache"] - w["cache"]) / MiB / MiB
 growth = (peak["rss"] - w["rss"]) / MiB
 excess = growth - cache_growth
@@ -96,6 +104,8 @@ if dbv.get("as_answered") != acked or dbv.get("rows_of_run") != acked or dbv.get
     problems.append("the database does not hold the writes as answered")
 if excess > slack_mib:
     problems.append(f"RSS grew {excess:.1f} MiB after the warm-up beyond the cache's growth (bound {slack_mib} MiB)")
+if slope_net > slope_bound:
+    problems.append(f"RSS less the cache rose {slope_net:+.2f} MiB per 10 min after the warm-up (bound {slope_bound} MiB)")
 if server_exit != "0":
     problems.append(f"the server exited {server_exit} on SIGTERM")
 
@@ -128,6 +138,7 @@ print(f"| after the warm-up ({warmup} s) | {w['rss'] / MiB:.1f} MiB |")
 print(f"| max after the warm-up | {peak['rss'] / MiB:.1f} MiB (at {peak['t']} s) |")
 print(f"| at the end | {rss_end:.1f} MiB |")
 print(f"| slope after the warm-up (least squares) | {slope:+.2f} MiB per 10 min |")
+print(f"| slope of the RSS less the cache after the warm-up | {slope_net:+.2f} MiB per 10 min (bound {slope_bound} MiB): {'ok' if slope_net <= slope_bound else 'EXCEEDED'} |")
 print(f"| response cache after the warm-up / at the max / at the end | {w['cache'] / MiB / MiB:.1f} / {peak['cache'] / MiB / MiB:.1f} / {int(end[5] or 0) / MiB / MiB:.1f} MiB (cap {cache_max / MiB / MiB:.0f} MiB) |")
 print(f"| growth after the warm-up beyond the cache's | {excess:+.1f} MiB (bound {slack_mib} MiB): {'ok' if excess <= slack_mib else 'EXCEEDED'} |")
 print(f"| threads, open descriptors after the warm-up / at the end | {w['threads']}, {w['fds']} / {end[3]}, {end[4]} |")
