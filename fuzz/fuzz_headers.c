@@ -5,8 +5,11 @@
  * Invariants: a bearer secret is a non-empty tail of the header after "Bearer" and its spaces, and
  * none is found without that scheme; a key is split only when it is rkk_, 1 to 18 digits (a
  * bigint), _ and the secret, which is then the tail after the id; a key of another shape is hashed
- * whole; no read goes past the end of the value. English is chosen exactly when the first
- * language named is en. */
+ * whole; no read goes past the end of the value. Accept-Language: English only when en is named;
+ * "en," or "nl," put first decides; a refused en ("en;q=0", first or last) or an unknown language
+ * put first changes nothing. */
+#define _GNU_SOURCE /* strcasestr */
+#include <string.h>
 #include <strings.h>
 
 #include "api/auth.h"
@@ -54,11 +57,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(auth_bearer_parse(NULL) == NULL, "a secret without a header");
 	check_key(h);
 
-	/* Accept-Language */
+	/* Accept-Language: properties of the choice, not a second copy of it */
 	FUZZ_CHECK(validate_lang(NULL) == LANG_NL, "no header is not Dutch");
 	enum lang lang = validate_lang(h);
-	const char *p = h + strspn(h, " ");
-	FUZZ_CHECK(lang == (strncasecmp(p, "en", 2) == 0 ? LANG_EN : LANG_NL), "'%s' gives language %d", h, lang);
+	FUZZ_CHECK(lang == LANG_NL || strcasestr(h, "en"), "'%s' gives English without naming it", h);
+	size_t n = strlen(h);
+	char *x = malloc(n + 16);
+	/* a range of weight 1 named first wins */
+	snprintf(x, n + 16, "en,%s", h);
+	FUZZ_CHECK(validate_lang(x) == LANG_EN, "'%s' does not give English", x);
+	snprintf(x, n + 16, "nl,%s", h);
+	FUZZ_CHECK(validate_lang(x) == LANG_NL, "'%s' does not give Dutch", x);
+	/* a refused en and an unknown language change nothing, before or after */
+	snprintf(x, n + 16, "en;q=0,%s", h);
+	FUZZ_CHECK(validate_lang(x) == lang, "'%s' differs from '%s'", x, h);
+	snprintf(x, n + 16, "%s,en;q=0", h);
+	FUZZ_CHECK(validate_lang(x) == lang, "'%s' differs from '%s'", x, h);
+	snprintf(x, n + 16, "zz-ZZ,%s", h);
+	FUZZ_CHECK(validate_lang(x) == lang, "'%s' differs from '%s'", x, h);
+	free(x);
 
 	free(h);
 	return 0;

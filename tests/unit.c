@@ -643,6 +643,28 @@ START_TEST(messages_per_language)
 	ck_assert_int_eq(validate_lang(NULL), LANG_NL);
 	ck_assert_int_eq(validate_lang("nl-NL,nl;q=0.9,en;q=0.8"), LANG_NL);
 	ck_assert_int_eq(validate_lang("en-US,en;q=0.9"), LANG_EN);
+	/* weights decide, not only the order: a browser set to German with English second */
+	ck_assert_int_eq(validate_lang("de-DE,de;q=0.9,en;q=0.8"), LANG_EN);
+	ck_assert_int_eq(validate_lang("de, en;q=0.5, nl;q=0.6"), LANG_NL);
+	ck_assert_int_eq(validate_lang("nl;q=0.4, en;q=0.5"), LANG_EN);
+	ck_assert_int_eq(validate_lang("  EN-gb ; Q=1.0"), LANG_EN);
+	/* en refused, or not en at all */
+	ck_assert_int_eq(validate_lang("en;q=0"), LANG_NL);
+	ck_assert_int_eq(validate_lang("en;q=0.000, fr"), LANG_NL);
+	ck_assert_int_eq(validate_lang("enm, eng"), LANG_NL);
+	ck_assert_int_eq(validate_lang("fr"), LANG_NL);
+	/* "*" stands for Dutch when nl is not named; a tie goes to the range named first */
+	ck_assert_int_eq(validate_lang("*, en;q=0.9"), LANG_NL);
+	ck_assert_int_eq(validate_lang("en, *"), LANG_EN);
+	ck_assert_int_eq(validate_lang("*;q=0.1, en;q=0.5"), LANG_EN);
+	ck_assert_int_eq(validate_lang("nl, en"), LANG_NL);
+	ck_assert_int_eq(validate_lang("en;q=0.5, nl;q=0.5"), LANG_EN);
+	/* a malformed q-value makes its range count for nothing */
+	ck_assert_int_eq(validate_lang("en;q=2"), LANG_NL);
+	ck_assert_int_eq(validate_lang("en;q=0.5x"), LANG_NL);
+	ck_assert_int_eq(validate_lang("nl;q=abc, en;q=0.1"), LANG_EN);
+	ck_assert_int_eq(validate_lang(""), LANG_NL);
+	ck_assert_int_eq(validate_lang(",,,;"), LANG_NL);
 	/* every code the validation can produce has a message in both languages */
 	const char *codes[] = {"required", "type", "unknown_field", "invalid_text", "too_short", "too_long", "too_few",
 			       "too_many", "not_allowed", "duplicate", "format", "out_of_range", "entree_not_allowed",
