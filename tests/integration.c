@@ -788,10 +788,18 @@ START_TEST(pool_exhausted)
 	struct slow_get g = {url, 0};
 	pthread_t t;
 	pthread_create(&t, NULL, slow_get_thread, &g);
-	/* wait until the blocked query is really waiting for the lock */
-	for (int i = 0; i < 100 && sql_long("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-					    " and application_name = 'routekaartd'") == 0; i++)
+	/* wait until the blocked query is really waiting for the lock: the pool's one read connection
+	 * is then taken */
+	long waiting = 0;
+	for (int i = 0; i < 200 && (waiting = sql_long("select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+						       " and application_name = 'routekaartd'")) == 0; i++)
 		usleep(50000);
+	ck_assert_msg(waiting == 1, "the blocked read never waited for the lock (%ld waiting)", waiting);
+	ck_assert_msg(server_metric(&one, "routekaart_db_pool_in_use{pool=\"read\"}") == 1 &&
+			      server_metric(&one, "routekaart_db_pool_size{pool=\"read\"}") == 1,
+		      "the read pool is not exhausted");
+	/* /readyz asks for a connection of the same pool (select 1, no lock involved): it gets none in
+	 * DB_ACQUIRE_TIMEOUT_MS, and says 503 */
 	struct resp r;
 	char url2[128];
 	snprintf(url2, sizeof(url2), "%s/readyz", one.url);
