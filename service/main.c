@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		web = web_load(cfg.web_root, cfg.web_background_url, err, sizeof(err));
 		if (!web) {
 			fprintf(stderr, "routekaartd: %s\n", err);
-			return 1;
+			return 2; /* a setting refused, as a bad value of any other */
 		}
 	}
 	struct db_pool *pool = db_pool_new(cfg.database_read_url, cfg.db_pool_size, cfg.db_acquire_timeout_ms,

@@ -149,4 +149,8 @@ void config_print_help(const char *prog)
 	       "127.0.0.1,::1 (default: none)");
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		printf("  %-26s %s (default: %d)\n", ints[i].name, ints[i].help, ints[i].def);
+	printf("\nExit status:\n"
+	       "  0 after SIGTERM or SIGINT, when running requests finished; 2 when an argument or a setting\n"
+	       "  (WEB_ROOT and WEB_BACKGROUND_URL included) is refused, with the reason on stderr; 1 when it\n"
+	       "  could not start otherwise (out of memory, the address taken).\n");
 }

@@ -36,7 +36,8 @@ export async function startServer(extraEnv = {}) {
   const fd = openSync(log, 'w');
   const child = spawn(bin, [], { env, stdio: ['ignore', 'ignore', fd] });
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  let status = null;
+  child.on('exit', (code, signal) => { exited = true; status = signal ? `signal ${signal}` : `exit ${code}`; });
   for (let i = 0; i < 300; i++) {
     const text = readFileSync(log, 'utf8');
     const m = text.match(/"listening".*"url":"(http:\/\/127\.0\.0\.1:\d+)\/?"/);
@@ -44,15 +45,19 @@ export async function startServer(extraEnv = {}) {
       return {
         url: m[1],
         log,
+        // Stops it with SIGTERM; throws unless it exits 0 (a sanitizer's report, a crash or an
+        // exit of its own while the test ran is a failure of the test).
         async stop() {
-          if (exited) return;
-          const done = new Promise((r) => child.on('exit', r));
-          child.kill('SIGTERM');
-          await done;
+          if (!exited) {
+            const done = new Promise((r) => child.on('exit', r));
+            child.kill('SIGTERM');
+            await done;
+          }
+          if (status !== 'exit 0') throw new Error(`routekaartd ended with ${status}; see ${log}`);
         },
       };
     }
-    if (exited) throw new Error(`routekaartd exited early; see ${log}`);
+    if (exited) throw new Error(`routekaartd exited early (${status}); see ${log}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
