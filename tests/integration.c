@@ -32,6 +32,14 @@ static void assert_problem(const struct resp *r, long status, const char *type)
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(r->json, "detail")));
 }
 
+/* X-Content-Type-Options: nosniff, on every answer: what says which answer it is. */
+static void assert_nosniff(const struct resp *r, const char *what)
+{
+	const char *v = resp_header(r, "X-Content-Type-Options");
+	ck_assert_msg(v && strcmp(v, "nosniff") == 0, "%s (status %ld): X-Content-Type-Options is %s", what, r->status,
+		      v ? v : "missing");
+}
+
 /* A 400 whose errors name exactly these parameters (any order) with these codes. */
 static void expect_param_errors(const char *path, size_t n, const char *const *params, const char *const *codes)
 {
@@ -478,22 +486,95 @@ START_TEST(request_errors)
 }
 END_TEST
 
-/* Headers larger than the limit are refused, and the server goes on serving. */
+/* Every kind of answer carries nosniff, not only pages and data: errors of each status, a 304, the
+ * 204 of OPTIONS, a HEAD, a cached answer, a vector tile and the clusters. (The 503 of a database
+ * away: database_unreachable; the 431 of an oversized head: oversized_headers_refused.) */
+START_TEST(every_answer_is_nosniff)
+{
+	static const struct {
+		const char *method, *path, *header;
+		long status;
+	} cases[] = {
+		{.method = "GET", .path = "/no/such/thing", .status = 404},
+		{.method = "GET", .path = "/collections/initiatives/items/999999999", .status = 404},
+		{.method = "GET", .path = "/collections/initiatives/items?limit=0", .status = 400},
+		{.method = "GET", .path = "/collections/initiatives/items?q=%zz", .status = 400},
+		{.method = "POST", .path = "/collections", .status = 405},
+		{.method = "OPTIONS", .path = "/collections", .status = 204},
+		{.method = "GET", .path = "/collections/initiatives/items", .header = "Accept: text/csv", .status = 406},
+		{.method = "HEAD", .path = "/collections/initiatives/items?limit=3", .status = 200},
+		{.method = "GET", .path = "/collections/initiatives/items?limit=3", .status = 200},
+		{.method = "GET", .path = "/collections/initiatives/items?limit=3", .status = 200}, /* from the cache */
+		{.method = "GET", .path = "/collections/initiatives/tiles/5/16/10", .status = 200},
+		{.method = "GET", .path = "/collections/regions-provincie/tiles/5/16/10", .status = 200},
+		{.method = "GET", .path = "/collections/initiatives/tiles/23/0/0", .status = 404},
+		{.method = "GET", .path = "/collections/initiatives/clusters?zoom=7", .status = 200},
+		{.method = "GET", .path = "/overviews/provincie?f=csv", .status = 200},
+	};
+	char url[256], what[320];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(url, sizeof(url), "%s%s", harness_server.url, cases[i].path);
+		snprintf(what, sizeof(what), "%s %s", cases[i].method, cases[i].path);
+		struct resp r;
+		ck_assert_msg(http_do(cases[i].method, url, (const char *const[]){cases[i].header, NULL}, &r) == 0,
+			      "%s: no response", what);
+		ck_assert_msg(r.status == cases[i].status, "%s: status %ld, expected %ld", what, r.status, cases[i].status);
+		assert_nosniff(&r, what);
+		/* and its 304, for those that have a validator */
+		const char *etag = resp_header(&r, "ETag");
+		if (r.status == 200 && etag) {
+			char inm[200];
+			snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+			struct resp nm;
+			ck_assert_msg(http_do("GET", url, (const char *const[]){inm, NULL}, &nm) == 0, "%s: no 304", what);
+			ck_assert_msg(nm.status == 304, "%s with its ETag: status %ld", what, nm.status);
+			snprintf(what + strlen(what), sizeof(what) - strlen(what), " (304)");
+			assert_nosniff(&nm, what);
+			resp_free(&nm);
+		}
+		resp_free(&r);
+	}
+	/* the 414 of a request target over the limit */
+	char *longpath = malloc(10000);
+	memset(longpath, 'a', 9999);
+	longpath[0] = '/';
+	longpath[9999] = '\0';
+	struct resp r = get_expect(longpath, 414);
+	assert_nosniff(&r, "a target of 10,000 bytes");
+	resp_free(&r);
+	free(longpath);
+}
+END_TEST
+
+/* A request head over MAX_HEADER_BYTES (32 KiB here) is refused with 431 and the server goes on;
+ * one just under it is served. The 431 is libmicrohttpd's own answer (an HTML body, no
+ * problem+json, no nosniff: the head never reaches the service's code), so only its status and
+ * that the connection is closed are asserted. */
 START_TEST(oversized_headers_refused)
 {
-	char *big = malloc(70000);
-	snprintf(big, 16, "X-Filler: ");
-	memset(big + 10, 'x', 69000);
-	big[69010] = '\0';
 	char url[128];
 	snprintf(url, sizeof(url), "%s/healthz", harness_server.url);
-	struct resp r;
-	http_do("GET", url, (const char *const[]){big, NULL}, &r);
-	ck_assert_msg(r.status == 431 || r.status == 413 || r.status == 0, "status %ld", r.status);
-	resp_free(&r);
-	free(big);
-	r = get_expect("/healthz", 200);
-	resp_free(&r);
+	const size_t sizes[] = {69000, 33000, 30000};
+	const long want[] = {431, 431, 200};
+	for (size_t i = 0; i < 3; i++) {
+		char *big = malloc(sizes[i] + 16);
+		snprintf(big, 16, "X-Filler: ");
+		memset(big + 10, 'x', sizes[i]);
+		big[sizes[i] + 10] = '\0';
+		struct resp r;
+		ck_assert_msg(http_do("GET", url, (const char *const[]){big, NULL}, &r) == 0,
+			      "a head with a header of %zu bytes: no response at all", sizes[i]);
+		ck_assert_msg(r.status == want[i], "a head with a header of %zu bytes: status %ld, expected %ld", sizes[i],
+			      r.status, want[i]);
+		if (want[i] == 431) {
+			const char *conn = resp_header(&r, "Connection");
+			ck_assert_msg(conn && strcmp(conn, "close") == 0, "431 without Connection: close");
+		}
+		resp_free(&r);
+		free(big);
+		struct resp ok = get_expect("/healthz", 200);
+		resp_free(&ok);
+	}
 }
 END_TEST
 
@@ -746,9 +827,11 @@ START_TEST(database_unreachable)
 	ck_assert_int_eq(r.status, 503);
 	assert_problem(&r, 503, "/problems/service-unavailable");
 	ck_assert_str_eq(resp_header(&r, "Retry-After"), "1");
+	assert_nosniff(&r, "/readyz, the database away");
 	resp_free(&r);
 	snprintf(url, sizeof(url), "%s/collections/initiatives/items", down.url);
 	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 503);
+	assert_nosniff(&r, "a read, the database away");
 	resp_free(&r);
 	snprintf(url, sizeof(url), "%s/healthz", down.url);
 	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
@@ -867,6 +950,7 @@ static Suite *integration_suite(void)
 	tcase_add_test(t, items_links_keep_filters);
 	tcase_add_test(t, items_parameter_errors);
 	tcase_add_test(t, request_errors);
+	tcase_add_test(t, every_answer_is_nosniff);
 	tcase_add_test(t, oversized_headers_refused);
 	tcase_add_test(t, caching_headers);
 	tcase_add_test(t, item_details);
