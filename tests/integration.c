@@ -528,7 +528,7 @@ START_TEST(every_answer_is_nosniff)
 			struct resp nm;
 			ck_assert_msg(http_do("GET", url, (const char *const[]){inm, NULL}, &nm) == 0, "%s: no 304", what);
 			ck_assert_msg(nm.status == 304, "%s with its ETag: status %ld", what, nm.status);
-			snprintf(what + strlen(what), sizeof(what) - strlen(what), " (304)");
+			snprintf(what, sizeof(what), "GET %s with its ETag (304)", cases[i].path);
 			assert_nosniff(&nm, what);
 			resp_free(&nm);
 		}
