@@ -32,6 +32,14 @@ static void assert_problem(const struct resp *r, long status, const char *type)
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(r->json, "detail")));
 }
 
+/* X-Content-Type-Options: nosniff, on every answer: what says which answer it is. */
+static void assert_nosniff(const struct resp *r, const char *what)
+{
+	const char *v = resp_header(r, "X-Content-Type-Options");
+	ck_assert_msg(v && strcmp(v, "nosniff") == 0, "%s (status %ld): X-Content-Type-Options is %s", what, r->status,
+		      v ? v : "missing");
+}
+
 /* A 400 whose errors name exactly these parameters (any order) with these codes. */
 static void expect_param_errors(const char *path, size_t n, const char *const *params, const char *const *codes)
 {
@@ -478,22 +486,95 @@ START_TEST(request_errors)
 }
 END_TEST
 
-/* Headers larger than the limit are refused, and the server goes on serving. */
+/* Every kind of answer carries nosniff, not only pages and data: errors of each status, a 304, the
+ * 204 of OPTIONS, a HEAD, a cached answer, a vector tile and the clusters. (The 503 of a database
+ * away: database_unreachable; the 431 of an oversized head: oversized_headers_refused.) */
+START_TEST(every_answer_is_nosniff)
+{
+	static const struct {
+		const char *method, *path, *header;
+		long status;
+	} cases[] = {
+		{.method = "GET", .path = "/no/such/thing", .status = 404},
+		{.method = "GET", .path = "/collections/initiatives/items/999999999", .status = 404},
+		{.method = "GET", .path = "/collections/initiatives/items?limit=0", .status = 400},
+		{.method = "GET", .path = "/collections/initiatives/items?q=%zz", .status = 400},
+		{.method = "POST", .path = "/collections", .status = 405},
+		{.method = "OPTIONS", .path = "/collections", .status = 204},
+		{.method = "GET", .path = "/collections/initiatives/items", .header = "Accept: text/csv", .status = 406},
+		{.method = "HEAD", .path = "/collections/initiatives/items?limit=3", .status = 200},
+		{.method = "GET", .path = "/collections/initiatives/items?limit=3", .status = 200},
+		{.method = "GET", .path = "/collections/initiatives/items?limit=3", .status = 200}, /* from the cache */
+		{.method = "GET", .path = "/collections/initiatives/tiles/5/16/10", .status = 200},
+		{.method = "GET", .path = "/collections/regions-provincie/tiles/5/16/10", .status = 200},
+		{.method = "GET", .path = "/collections/initiatives/tiles/23/0/0", .status = 404},
+		{.method = "GET", .path = "/collections/initiatives/clusters?zoom=7", .status = 200},
+		{.method = "GET", .path = "/overviews/provincie?f=csv", .status = 200},
+	};
+	char url[256], what[320];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(url, sizeof(url), "%s%s", harness_server.url, cases[i].path);
+		snprintf(what, sizeof(what), "%s %s", cases[i].method, cases[i].path);
+		struct resp r;
+		ck_assert_msg(http_do(cases[i].method, url, (const char *const[]){cases[i].header, NULL}, &r) == 0,
+			      "%s: no response", what);
+		ck_assert_msg(r.status == cases[i].status, "%s: status %ld, expected %ld", what, r.status, cases[i].status);
+		assert_nosniff(&r, what);
+		/* and its 304, for those that have a validator */
+		const char *etag = resp_header(&r, "ETag");
+		if (r.status == 200 && etag) {
+			char inm[200];
+			snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+			struct resp nm;
+			ck_assert_msg(http_do("GET", url, (const char *const[]){inm, NULL}, &nm) == 0, "%s: no 304", what);
+			ck_assert_msg(nm.status == 304, "%s with its ETag: status %ld", what, nm.status);
+			snprintf(what, sizeof(what), "GET %s with its ETag (304)", cases[i].path);
+			assert_nosniff(&nm, what);
+			resp_free(&nm);
+		}
+		resp_free(&r);
+	}
+	/* the 414 of a request target over the limit */
+	char *longpath = malloc(10000);
+	memset(longpath, 'a', 9999);
+	longpath[0] = '/';
+	longpath[9999] = '\0';
+	struct resp r = get_expect(longpath, 414);
+	assert_nosniff(&r, "a target of 10,000 bytes");
+	resp_free(&r);
+	free(longpath);
+}
+END_TEST
+
+/* A request head over MAX_HEADER_BYTES (32 KiB here) is refused with 431 and the server goes on;
+ * one just under it is served. The 431 is libmicrohttpd's own answer (an HTML body, no
+ * problem+json, no nosniff: the head never reaches the service's code), so only its status and
+ * that the connection is closed are asserted. */
 START_TEST(oversized_headers_refused)
 {
-	char *big = malloc(70000);
-	snprintf(big, 16, "X-Filler: ");
-	memset(big + 10, 'x', 69000);
-	big[69010] = '\0';
 	char url[128];
 	snprintf(url, sizeof(url), "%s/healthz", harness_server.url);
-	struct resp r;
-	http_do("GET", url, (const char *const[]){big, NULL}, &r);
-	ck_assert_msg(r.status == 431 || r.status == 413 || r.status == 0, "status %ld", r.status);
-	resp_free(&r);
-	free(big);
-	r = get_expect("/healthz", 200);
-	resp_free(&r);
+	const size_t sizes[] = {69000, 33000, 30000};
+	const long want[] = {431, 431, 200};
+	for (size_t i = 0; i < 3; i++) {
+		char *big = malloc(sizes[i] + 16);
+		snprintf(big, 16, "X-Filler: ");
+		memset(big + 10, 'x', sizes[i]);
+		big[sizes[i] + 10] = '\0';
+		struct resp r;
+		ck_assert_msg(http_do("GET", url, (const char *const[]){big, NULL}, &r) == 0,
+			      "a head with a header of %zu bytes: no response at all", sizes[i]);
+		ck_assert_msg(r.status == want[i], "a head with a header of %zu bytes: status %ld, expected %ld", sizes[i],
+			      r.status, want[i]);
+		if (want[i] == 431) {
+			const char *conn = resp_header(&r, "Connection");
+			ck_assert_msg(conn && strcmp(conn, "close") == 0, "431 without Connection: close");
+		}
+		resp_free(&r);
+		free(big);
+		struct resp ok = get_expect("/healthz", 200);
+		resp_free(&ok);
+	}
 }
 END_TEST
 
@@ -610,6 +691,193 @@ START_TEST(no_personal_data_in_public_output)
 	resp_free(&one);
 	resp_free(&all);
 	PQclear(res);
+	PQfinish(db);
+}
+END_TEST
+
+/* The personal values no public document may hold: every contact person's and school contact's
+ * e-mail and phone, and every contact person's name (the formats below show no person at all). */
+struct personal {
+	PGresult *res; /* value, kind */
+};
+
+static struct personal personal_load(PGconn *db)
+{
+	struct personal p;
+	p.res = PQexec(db, "select email, 'e-mail' from kaart.contact_person where email is not null"
+			   " union select phone, 'phone' from kaart.contact_person where phone is not null"
+			   " union select email, 'e-mail' from kaart.school_contact where email is not null"
+			   " union select phone, 'phone' from kaart.school_contact where phone is not null"
+			   " union select name, 'name' from kaart.contact_person where length(name) >= 6");
+	ck_assert_int_eq(PQresultStatus(p.res), PGRES_TUPLES_OK);
+	ck_assert_msg(PQntuples(p.res) > 100, "the demo data should have contact persons");
+	return p;
+}
+
+/* Whether the bytes of body hold text, anywhere. */
+static int bytes_hold(const char *body, size_t len, const char *text)
+{
+	size_t n = strlen(text);
+	for (size_t i = 0; n && i + n <= len; i++)
+		if (body[i] == text[0] && memcmp(body + i, text, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Fails the test when the bytes of a document (what names it) hold a personal value. */
+static void assert_nothing_personal(const struct personal *p, const char *what, const char *body, size_t len)
+{
+	ck_assert_msg(body && len > 0, "%s: an empty document", what);
+	for (int i = 0; i < PQntuples(p->res); i++)
+		ck_assert_msg(!bytes_hold(body, len, PQgetvalue(p->res, i, 0)), "%s holds the %s %s", what,
+			      PQgetvalue(p->res, i, 1), PQgetvalue(p->res, i, 0));
+}
+
+/* The text of every file of an XLSX workbook (unzip -p), NUL-terminated; caller frees. */
+static char *xlsx_text(const struct resp *r, size_t *len)
+{
+	char path[] = "/tmp/rk-xlsx-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert(fd >= 0);
+	ck_assert(write(fd, r->body, r->len) == (ssize_t)r->len);
+	close(fd);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "unzip -p '%s'", path);
+	FILE *f = popen(cmd, "r");
+	ck_assert(f != NULL);
+	char *out = NULL;
+	size_t cap = 0, n = 0, got;
+	do {
+		if (n + 65536 + 1 > cap)
+			out = realloc(out, cap = cap * 2 + 65536 + 1);
+		got = fread(out + n, 1, 65536, f);
+		n += got;
+	} while (got > 0);
+	ck_assert_msg(pclose(f) == 0, "unzip of the workbook failed");
+	unlink(path);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+/* The z/x/y of the tile at zoom z holding initiative id's point. */
+static void tile_of(long id, int z, long *x, long *y)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), "select floor((st_x(geom) + 180) / 360 * 2 ^ %d)::bigint from kaart.initiative where id = %ld",
+		 z, id);
+	*x = sql_long(sql);
+	snprintf(sql, sizeof(sql),
+		 "select floor((1 - ln(tan(radians(st_y(geom))) + 1 / cos(radians(st_y(geom)))) / pi()) / 2 * 2 ^ %d)::bigint"
+		 " from kaart.initiative where id = %ld", z, id);
+	*y = sql_long(sql);
+}
+
+/* Tiles, clusters and the overviews in every format hold no personal value. First the scan is
+ * shown to find one: a contact's e-mail planted in a published initiative's name (which the items
+ * and the points of a zoom-13 tile show), then taken out again. */
+START_TEST(no_personal_data_in_tiles_clusters_and_overviews)
+{
+	PGconn *db = db_connect();
+	struct personal p = personal_load(db);
+	long id = sql_long("select min(i.id) from kaart.initiative i where i.status = 'published'");
+	char *name = sql_text("select name from kaart.initiative where id = (select min(id) from kaart.initiative where status = 'published')");
+	char *email = sql_text("select min(email) from kaart.contact_person");
+	ck_assert(name && email);
+	long x, y;
+	tile_of(id, 13, &x, &y);
+	char item[96], tile[128];
+	snprintf(item, sizeof(item), "/collections/initiatives/items/%ld", id);
+	snprintf(tile, sizeof(tile), "/collections/initiatives/tiles/13/%ld/%ld", x, y);
+	/* plant */
+	const char *params[] = {email, NULL};
+	char idtext[32];
+	snprintf(idtext, sizeof(idtext), "%ld", id);
+	params[1] = idtext;
+	PGresult *res = PQexecParams(db, "update kaart.initiative set name = left(name, 100) || ' ' || $1 where id = $2::bigint",
+				     2, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "plant: %s", PQerrorMessage(db));
+	PQclear(res);
+	/* the change reaches the cache by its notification: poll until the item shows it */
+	struct resp r = {0};
+	for (int i = 0; i < 100; i++) {
+		resp_free(&r);
+		r = get_expect(item, 200);
+		if (bytes_hold(r.body, r.len, email))
+			break;
+		usleep(100000);
+	}
+	ck_assert_msg(bytes_hold(r.body, r.len, email), "the planted e-mail never showed in %s", item);
+	resp_free(&r);
+	r = get_expect(tile, 200);
+	int found = bytes_hold(r.body, r.len, email);
+	resp_free(&r);
+	/* restore before any assertion on it can stop the test */
+	const char *back[] = {name, idtext};
+	res = PQexecParams(db, "update kaart.initiative set name = $1 where id = $2::bigint", 2, NULL, back, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "restore: %s", PQerrorMessage(db));
+	PQclear(res);
+	ck_assert_msg(found, "the scan does not find an e-mail planted in the points of %s", tile);
+	for (int i = 0; i < 100; i++) {
+		r = get_expect(item, 200);
+		found = bytes_hold(r.body, r.len, email);
+		resp_free(&r);
+		if (!found)
+			break;
+		usleep(100000);
+	}
+	ck_assert_msg(!found, "the planted e-mail stays in %s after it was taken out", item);
+
+	/* every zoom-13 tile with a published initiative (their points carry names), and the tiles and
+	 * clusters of the whole country at lower zooms */
+	res = PQexec(db, "select distinct floor((st_x(geom) + 180) / 360 * 8192)::bigint,"
+			 " floor((1 - ln(tan(radians(st_y(geom))) + 1 / cos(radians(st_y(geom)))) / pi()) / 2 * 8192)::bigint"
+			 " from kaart.initiative where status = 'published'");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	ck_assert(PQntuples(res) > 10);
+	for (int i = 0; i < PQntuples(res); i++) {
+		snprintf(tile, sizeof(tile), "/collections/initiatives/tiles/13/%s/%s", PQgetvalue(res, i, 0),
+			 PQgetvalue(res, i, 1));
+		r = get_expect(tile, 200);
+		assert_nothing_personal(&p, tile, r.body, r.len);
+		resp_free(&r);
+	}
+	PQclear(res);
+	static const char *const docs[] = {
+		"/collections/initiatives/tiles/5/16/10",
+		"/collections/initiatives/tiles/8/131/84", "/collections/regions-gemeente/tiles/5/16/10",
+		"/collections/initiatives/clusters?zoom=3", "/collections/initiatives/clusters?zoom=8",
+		"/collections/initiatives/clusters?zoom=12",
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		r = get_expect(docs[i], 200);
+		assert_nothing_personal(&p, docs[i], r.body, r.len);
+		resp_free(&r);
+	}
+	/* the overviews, every type in every format, and the coverage */
+	static const char *const types[] = {"provincie", "arbeidsmarktregio", "rmc", "gemeente"};
+	static const char *const formats[] = {"", "?f=json", "?f=csv", "?f=geojson&simplify=0.01", "?f=xlsx", "/coverage"};
+	for (size_t t = 0; t < 4; t++) {
+		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+			char path[128];
+			snprintf(path, sizeof(path), "/overviews/%s%s", types[t], formats[f]);
+			r = get_expect(path, 200);
+			if (strstr(path, "xlsx")) {
+				size_t len;
+				char *text = xlsx_text(&r, &len);
+				/* the unzipped sheets are text a scan can read: Utrecht is named in each */
+				ck_assert_msg(bytes_hold(text, len, "Utrecht"), "%s: the unzipped workbook does not name Utrecht", path);
+				assert_nothing_personal(&p, path, text, len);
+				free(text);
+			} else {
+				assert_nothing_personal(&p, path, r.body, r.len);
+			}
+			resp_free(&r);
+		}
+	}
+	free(name);
+	free(email);
+	PQclear(p.res);
 	PQfinish(db);
 }
 END_TEST
@@ -746,9 +1014,11 @@ START_TEST(database_unreachable)
 	ck_assert_int_eq(r.status, 503);
 	assert_problem(&r, 503, "/problems/service-unavailable");
 	ck_assert_str_eq(resp_header(&r, "Retry-After"), "1");
+	assert_nosniff(&r, "/readyz, the database away");
 	resp_free(&r);
 	snprintf(url, sizeof(url), "%s/collections/initiatives/items", down.url);
 	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 503);
+	assert_nosniff(&r, "a read, the database away");
 	resp_free(&r);
 	snprintf(url, sizeof(url), "%s/healthz", down.url);
 	ck_assert(http_do("GET", url, NULL, &r) == 0 && r.status == 200);
@@ -867,10 +1137,12 @@ static Suite *integration_suite(void)
 	tcase_add_test(t, items_links_keep_filters);
 	tcase_add_test(t, items_parameter_errors);
 	tcase_add_test(t, request_errors);
+	tcase_add_test(t, every_answer_is_nosniff);
 	tcase_add_test(t, oversized_headers_refused);
 	tcase_add_test(t, caching_headers);
 	tcase_add_test(t, item_details);
 	tcase_add_test(t, no_personal_data_in_public_output);
+	tcase_add_test(t, no_personal_data_in_tiles_clusters_and_overviews);
 	tcase_add_test(t, web_role_cannot_read_private_tables);
 	tcase_add_test(t, schools_collection);
 	tcase_add_test(t, region_collections_counts);
