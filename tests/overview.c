@@ -1,6 +1,7 @@
 /* Integration tests of the regional overviews: figures against independently written SQL for every
- * region type, the CSV parsed back, the XLSX read back, GeoJSON, as_of, the coverage gaps, and the
- * contact list behind an analyst's key. */
+ * region type, the CSV parsed back, the XLSX read back, every cell of both for every region type
+ * against tests/overview-figures.sql (kaart.* and ref.* only), GeoJSON, as_of, the coverage gaps,
+ * and the contact list behind an analyst's key. */
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -311,6 +312,124 @@ START_TEST(xlsx_reads_back)
 }
 END_TEST
 
+/* Today's figures of every region of a type, computed by tests/overview-figures.sql from kaart.*
+ * and ref.* (none of the server's SQL): an object of region code -> {header: value} (new reference). */
+static json_t *figures_by_sql(const char *type)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/overview-figures.sql", getenv("RK_TOP"));
+	char *sql = read_file(path);
+	PGconn *db = db_connect();
+	const char *params[] = {type};
+	PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "overview-figures.sql: %s", PQerrorMessage(db));
+	json_t *all = json_object();
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_error_t err;
+		json_t *f = json_loads(PQgetvalue(res, i, 1), 0, &err);
+		ck_assert_ptr_nonnull(f);
+		json_object_set_new(all, PQgetvalue(res, i, 0), f);
+	}
+	PQclear(res);
+	PQfinish(db);
+	free(sql);
+	return all;
+}
+
+/* Whether an exported cell (CSV text, or the XLSX value read back: number, string or null) is the
+ * figure SQL computed; shares are compared as numbers (both rounded to 4 decimals). */
+static int cell_is(const json_t *want, const char *csv, const json_t *xlsx)
+{
+	if (json_is_null(want))
+		return csv ? csv[0] == '\0' : (!xlsx || json_is_null(xlsx));
+	if (json_is_string(want))
+		return csv ? strcmp(csv, json_string_value(want)) == 0
+			   : json_is_string(xlsx) && strcmp(json_string_value(xlsx), json_string_value(want)) == 0;
+	if (json_is_integer(want) && !csv)
+		return json_is_integer(xlsx) && json_integer_value(xlsx) == json_integer_value(want);
+	double got;
+	if (csv) {
+		char *end;
+		got = strtod(csv, &end);
+		if (end == csv || *end)
+			return 0;
+		if (json_is_integer(want)) /* a count is written as a whole number */
+			return strchr(csv, '.') == NULL && got == (double)json_integer_value(want);
+	} else {
+		if (!json_is_number(xlsx))
+			return 0;
+		got = json_number_value(xlsx);
+	}
+	double d = got - json_number_value(want);
+	return d < 1e-9 && d > -1e-9;
+}
+
+/* Every cell of rows (header first; json arrays of strings from the CSV, or of values from the
+ * XLSX) is the figure of its column and region that SQL computed; every column SQL knows is there,
+ * and every region. */
+static void assert_export_is_sql(const char *what, json_t *rows, json_t *want, int from_csv)
+{
+	json_t *header = json_array_get(rows, 0);
+	json_t *first = json_object_iter_value(json_object_iter(want));
+	ck_assert_msg(json_array_size(header) == json_object_size(first), "%s: %zu columns, SQL computes %zu", what,
+		      json_array_size(header), json_object_size(first));
+	ck_assert_msg(json_array_size(rows) == json_object_size(want) + 1, "%s: %zu regions, SQL has %zu", what,
+		      json_array_size(rows) - 1, json_object_size(want));
+	for (size_t i = 1; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
+		const char *code = json_string_value(json_array_get(row, 1));
+		json_t *fig = code ? json_object_get(want, code) : NULL;
+		ck_assert_msg(fig != NULL, "%s: row %zu: region %s is not one SQL knows", what, i, code ? code : "(none)");
+		for (size_t k = 0; k < json_array_size(header); k++) {
+			const char *col = json_string_value(json_array_get(header, k));
+			json_t *w = col ? json_object_get(fig, col) : NULL;
+			ck_assert_msg(w != NULL, "%s: column %s is not one SQL computes", what, col ? col : "(none)");
+			json_t *cell = json_array_get(row, k);
+			const char *text = from_csv ? json_string_value(cell) : NULL;
+			if (!cell_is(w, from_csv ? (text ? text : "") : NULL, cell)) {
+				char *ws = json_dumps(w, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6)),
+				     *gs = json_dumps(cell ? cell : json_null(), JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+				ck_abort_msg("%s: %s, %s = %s, SQL says %s", what, code, col, gs, ws);
+			}
+		}
+	}
+}
+
+START_TEST(exports_match_sql_in_every_cell)
+{
+	const char *type = region_cases[_i].type;
+	json_t *want = figures_by_sql(type);
+	char path[128], what[64];
+	/* the regions with something to count, so that a swap of two columns can show */
+	long nonzero = 0;
+	const char *key;
+	json_t *fig;
+	json_object_foreach(want, key, fig)
+		nonzero += json_integer_value(json_object_get(fig, "initiatieven")) > 0;
+	ck_assert_msg(nonzero > 0, "%s: no region has initiatives", type);
+
+	snprintf(path, sizeof(path), "/overviews/%s?f=csv", type);
+	struct resp r = get(path, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.len > 3 && memcmp(r.body, "\xEF\xBB\xBF", 3) == 0);
+	json_t *rows = parse_csv(r.body + 3, r.len - 3, ',');
+	resp_free(&r);
+	snprintf(what, sizeof(what), "%s CSV", type);
+	assert_export_is_sql(what, rows, want, 1);
+	json_decref(rows);
+
+	snprintf(path, sizeof(path), "/overviews/%s?f=xlsx", type);
+	r = get(path, NULL);
+	ck_assert_int_eq(r.status, 200);
+	json_t *x = read_xlsx(&r);
+	resp_free(&r);
+	snprintf(what, sizeof(what), "%s XLSX", type);
+	assert_export_is_sql(what, json_object_get(json_object_get(json_object_get(x, "data"), "Overzicht"), "rows"), want, 0);
+	json_decref(x);
+	json_decref(want);
+}
+END_TEST
+
 START_TEST(geojson_choropleth)
 {
 	struct resp r = get("/overviews/provincie?f=geojson&simplify=0.01", NULL);
@@ -483,6 +602,7 @@ static Suite *overviews_suite(void)
 	tcase_add_test(t, one_region_and_errors);
 	tcase_add_test(t, csv_parses_back);
 	tcase_add_test(t, xlsx_reads_back);
+	tcase_add_loop_test(t, exports_match_sql_in_every_cell, 0, 4);
 	tcase_add_test(t, geojson_choropleth);
 	tcase_add_test(t, as_of_reproduces_the_past);
 	tcase_add_test(t, coverage_gaps);
