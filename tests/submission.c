@@ -139,15 +139,35 @@ static char *status_of(long id)
 	return sql_text(sql);
 }
 
-/* What a failed request must leave as it was. */
+/* What a failed request must leave as it was: every row of every table of the kaart and audit
+ * schemas (found in the catalogue, so a new table is covered without a change here), each row as
+ * text (every column, of any type), an md5 per table. Left out only kaart.api_key.last_used_at,
+ * which any use of a key may set (at most once a minute) and which says nothing was changed. */
+static char *fingerprint_on(PGconn *db)
+{
+	const char *sql =
+		"select md5(string_agg(table_schema || '.' || table_name || ' ' ||"
+		"  (xpath('/row/h/text()', query_to_xml(format("
+		"    'select md5(coalesce(string_agg(r, '','' order by r), '''')) as h"
+		"     from (select (%s)::text as r from %I.%I t) s',"
+		"    case when (table_schema, table_name) = ('kaart', 'api_key') then 'to_jsonb(t) - ''last_used_at''' else 't' end,"
+		"    table_schema, table_name), false, true, '')))[1]::text, ',' order by table_schema, table_name))"
+		" || ' ' || count(*)"
+		" from information_schema.tables"
+		" where table_type = 'BASE TABLE' and table_schema in ('kaart', 'audit')";
+	PGresult *res = PQexec(db, sql);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "the fingerprint failed: %s", PQresultErrorMessage(res));
+	char *fp = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return fp;
+}
+
 static char *fingerprint(void)
 {
-	return sql_text("select md5(concat("
-			"(select string_agg(t::text, ',' order by id) from kaart.initiative t),"
-			"(select string_agg(t::text, ',' order by id) from kaart.party t),"
-			"(select string_agg(t::text, ',' order by id) from kaart.contact_person t),"
-			"(select string_agg(t::text, ',' order by id) from kaart.organisation t),"
-			"(select count(*) from audit.log)))");
+	PGconn *db = db_connect();
+	char *fp = fingerprint_on(db);
+	PQfinish(db);
+	return fp;
 }
 
 /* --- the whole flow --- */
@@ -723,75 +743,211 @@ START_TEST(messages_in_english)
 }
 END_TEST
 
-/* Each file in tests/cases/submissions: a bad request, its status and problem type, the pointers
- * of its errors (exactly), and afterwards the database as it was. */
+/* The fingerprint changes when one row of any kind changes, and only then: shown on a connection of
+ * its own, in a transaction rolled back. */
+static void fingerprint_sees_a_change(const char *change, int changes)
+{
+	PGconn *db = db_connect();
+	char *before = fingerprint_on(db);
+	/* triggers off (the audit's), so that only the one row changes */
+	PGresult *res = PQexec(db, "begin; set local session_replication_role = replica");
+	PQclear(res);
+	res = PQexec(db, change);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(res), "1") == 0,
+		      "%s: %s (%s rows)", change, PQresultErrorMessage(res), PQcmdTuples(res));
+	PQclear(res);
+	char *after = fingerprint_on(db);
+	res = PQexec(db, "rollback");
+	PQclear(res);
+	ck_assert_msg((strcmp(before, after) != 0) == changes, "the fingerprint %s after: %s", changes ? "is the same" : "differs", change);
+	free(before);
+	free(after);
+	PQfinish(db);
+}
+
+/* The submissions a case may name in its path: {submitted}, {published}, {rejected}, {withdrawn},
+ * and {unknown}, an id no submission has. Each case file may give "auth": the name of one of them
+ * (its edit token), "moderator" or "analyst" (their keys). */
+struct subjects {
+	struct submitted submitted, published, rejected, withdrawn;
+	long unknown;
+};
+
+static void subjects_make(struct subjects *x)
+{
+	json_t *doc = doc_named("Leerroute voor foute verzoeken");
+	/* with an Idempotency-Key, so that there is an idempotency record */
+	char idem[96];
+	snprintf(idem, sizeof(idem), "Idempotency-Key: fout-%d-%ld", (int)getpid(), (long)time(NULL));
+	const char *extra[] = {idem, NULL};
+	char *body = json_dumps(doc, JSON_COMPACT);
+	struct resp r = send_json("POST", "/submissions", body, NULL, extra);
+	free(body);
+	ck_assert_int_eq(r.status, 201);
+	x->submitted.id = (long)json_integer_value(json_object_get(r.json, "id"));
+	snprintf(x->submitted.token, sizeof(x->submitted.token), "%s", json_string_value(json_object_get(r.json, "edit_token")));
+	resp_free(&r);
+	x->published = submit(doc);
+	x->rejected = submit(doc);
+	x->withdrawn = submit(doc);
+	json_decref(doc);
+	r = moderate("approve", x->published.id, NULL, moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = moderate("reject", x->rejected.id, "Geen mbo-partner", moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = moderate("withdraw", x->withdrawn.id, "Gestopt", moderator_key);
+	ck_assert_msg(r.status == 200, "withdraw: %ld %s", r.status, r.body);
+	resp_free(&r);
+	x->unknown = sql_long("select coalesce(max(id), 0) + 1000000 from kaart.initiative");
+}
+
+static const struct submitted *subject_named(const struct subjects *x, const char *name)
+{
+	if (strcmp(name, "submitted") == 0)
+		return &x->submitted;
+	if (strcmp(name, "published") == 0)
+		return &x->published;
+	if (strcmp(name, "rejected") == 0)
+		return &x->rejected;
+	if (strcmp(name, "withdrawn") == 0)
+		return &x->withdrawn;
+	return NULL;
+}
+
+/* path with each {name} replaced by the id of that subject */
+static void case_path(const struct subjects *x, const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	while (*in && o + 1 < n) {
+		const char *close = *in == '{' ? strchr(in, '}') : NULL;
+		if (close) {
+			char name[32];
+			snprintf(name, sizeof(name), "%.*s", (int)(close - in - 1), in + 1);
+			const struct submitted *s = subject_named(x, name);
+			long id = s ? s->id : strcmp(name, "unknown") == 0 ? x->unknown : -1;
+			ck_assert_msg(id >= 0, "unknown placeholder {%s}", name);
+			o += (size_t)snprintf(out + o, n - o, "%ld", id);
+			in = close + 1;
+		} else {
+			out[o++] = *in++;
+		}
+	}
+	ck_assert(o + 1 < n);
+	out[o] = '\0';
+}
+
+/* Every error of r is named in want (by its "field": pointer or parameter), and every name of want
+ * is in an error. */
+static void case_errors(const char *fn, const struct resp *r, json_t *want, const char *field)
+{
+	json_t *errs = json_object_get(r->json, "errors");
+	size_t i, j;
+	json_t *p, *e;
+	json_array_foreach(want, i, p) {
+		int found = 0;
+		json_array_foreach(errs, j, e)
+			found |= json_is_string(json_object_get(e, field)) &&
+				 strcmp(json_string_value(json_object_get(e, field)), json_string_value(p)) == 0;
+		ck_assert_msg(found, "%s: no error at %s %s in %s", fn, field, json_string_value(p), r->body);
+	}
+	json_array_foreach(errs, j, e) {
+		int expected = 0;
+		json_array_foreach(want, i, p)
+			expected |= json_is_string(json_object_get(e, field)) &&
+				    strcmp(json_string_value(json_object_get(e, field)), json_string_value(p)) == 0;
+		ck_assert_msg(expected, "%s: unexpected error %s", fn, json_dumps(e, 0));
+		ck_assert(json_string_length(json_object_get(e, "message")) > 0);
+		ck_assert(json_string_length(json_object_get(e, "code")) > 0);
+	}
+}
+
+/* Each file in tests/cases/submissions: a bad request ("method" and "path", POST /submissions unless
+ * given; "auth"; "headers"; "body" or "body_raw"), its status and problem type, the JSON pointers
+ * ("pointers") or query parameters ("parameters") of its errors, exactly; and afterwards every table
+ * of the kaart and audit schemas as it was. */
 START_TEST(bad_input_cases)
 {
+	/* the fingerprint sees one changed row: of an idempotency record, a key, an audit entry */
+	fingerprint_sees_a_change("update kaart.api_key set name = name || 'x' where id = (select min(id) from kaart.api_key)", 1);
+	fingerprint_sees_a_change("update audit.log set actor = actor || 'x' where id = (select min(id) from audit.log)", 1);
+	fingerprint_sees_a_change("update kaart.api_key set last_used_at = now() - interval '1 day'"
+				  " where id = (select min(id) from kaart.api_key)", 0);
+	struct subjects x;
+	subjects_make(&x);
+	char change[256];
+	snprintf(change, sizeof(change), "update kaart.submission_idempotency set created_at = created_at - interval '1 second'"
+		 " where initiative_id = %ld", x.submitted.id);
+	fingerprint_sees_a_change(change, 1);
+
 	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s/tests/cases/submissions", getenv("RK_TOP"));
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
 	ck_assert(n > 2);
-	int cases = 0;
+	int cases = 0, elsewhere = 0;
 	for (int k = 0; k < n; k++) {
 		const char *fn = names[k]->d_name;
 		if (!strstr(fn, ".json")) {
 			free(names[k]);
 			continue;
 		}
-		char path[2048];
-		snprintf(path, sizeof(path), "%s/%s", dir, fn);
-		char *text = read_file(path);
+		char file[2048];
+		snprintf(file, sizeof(file), "%s/%s", dir, fn);
+		char *text = read_file(file);
 		json_t *c = json_loads(text, JSON_ALLOW_NUL, NULL);
 		free(text);
 		ck_assert_msg(c, "%s is not JSON", fn);
+		const char *method = json_string_value(json_object_get(c, "method"));
+		const char *path_in = json_string_value(json_object_get(c, "path"));
+		const char *auth = json_string_value(json_object_get(c, "auth"));
+		if (!method)
+			method = "POST";
+		if (!path_in)
+			path_in = "/submissions";
+		elsewhere += strcmp(method, "POST") != 0 || strcmp(path_in, "/submissions") != 0;
+		char path[512], url[768];
+		case_path(&x, path_in, path, sizeof(path));
+		snprintf(url, sizeof(url), "%s%s", harness_server.url, path);
 		json_t *body = json_object_get(c, "body");
 		const char *raw = json_string_value(json_object_get(c, "body_raw"));
-		char *s = raw ? strdup(raw) : json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-		const char *extra[4] = {NULL};
-		char hdr[256];
+		char *s = raw ? strdup(raw) : body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		const char *ct = json_string_value(json_object_get(json_object_get(c, "headers"), "Content-Type"));
+		const char *headers[4] = {NULL};
+		char hct[256], hauth[256];
+		size_t h = 0;
+		if (ct || s) {
+			snprintf(hct, sizeof(hct), "Content-Type: %s", ct ? ct : "application/json");
+			headers[h++] = hct;
+		}
+		if (auth) {
+			const struct submitted *sub = subject_named(&x, auth);
+			int analyst = strcmp(auth, "analyst") == 0;
+			ck_assert_msg(sub || analyst || strcmp(auth, "moderator") == 0, "%s: unknown auth %s", fn, auth);
+			snprintf(hauth, sizeof(hauth), "Authorization: Bearer %s",
+				 sub ? sub->token : analyst ? analyst_key : moderator_key);
+			headers[h++] = hauth;
+		}
 		char *fp = fingerprint();
 		struct resp r;
-		char url[256];
-		snprintf(url, sizeof(url), "%s/submissions", harness_server.url);
-		if (ct) {
-			snprintf(hdr, sizeof(hdr), "Content-Type: %s", ct);
-			extra[0] = hdr;
-			ck_assert(http_body_do("POST", url, extra, s, &r) == 0);
-		} else {
-			r = send_json("POST", "/submissions", s, NULL, NULL);
-		}
-		long want = (long)json_integer_value(json_object_get(c, "status"));
-		ck_assert_msg(r.status == want, "%s: status %ld, expected %ld: %.400s", fn, r.status, want, r.body);
-		ck_assert_msg(r.json && strcmp(json_string_value(json_object_get(r.json, "type")),
-					       json_string_value(json_object_get(c, "type"))) == 0,
-			      "%s: type in %.300s", fn, r.body);
-		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
-		json_t *want_ptrs = json_object_get(c, "pointers");
-		if (want_ptrs) {
-			json_t *errs = json_object_get(r.json, "errors");
-			size_t i, j;
-			json_t *p, *e;
-			json_array_foreach(want_ptrs, i, p) {
-				int found = 0;
-				json_array_foreach(errs, j, e)
-					found |= strcmp(json_string_value(json_object_get(e, "pointer")), json_string_value(p)) == 0;
-				ck_assert_msg(found, "%s: no error at %s in %s", fn, json_string_value(p), r.body);
-			}
-			json_array_foreach(errs, j, e) {
-				int expected = 0;
-				json_array_foreach(want_ptrs, i, p)
-					expected |= strcmp(json_string_value(json_object_get(e, "pointer")), json_string_value(p)) == 0;
-				ck_assert_msg(expected, "%s: unexpected error %s", fn, json_dumps(e, 0));
-				ck_assert(json_string_length(json_object_get(e, "message")) > 0);
-				ck_assert(json_string_length(json_object_get(e, "code")) > 0);
-			}
-		}
+		ck_assert_msg(http_body_do(method, url, headers, s, &r) == 0, "%s: no response", fn);
 		char *fp2 = fingerprint();
-		ck_assert_msg(strcmp(fp, fp2) == 0, "%s changed the database", fn);
+		ck_assert_msg(strcmp(fp, fp2) == 0, "%s: %s %s changed the database (answered %ld)", fn, method, path, r.status);
 		free(fp);
 		free(fp2);
+		long want = (long)json_integer_value(json_object_get(c, "status"));
+		ck_assert_msg(r.status == want, "%s: %s %s: status %ld, expected %ld: %.400s", fn, method, path, r.status,
+			      want, r.body);
+		ck_assert_msg(r.json && json_is_string(json_object_get(r.json, "type")) &&
+				      strcmp(json_string_value(json_object_get(r.json, "type")),
+					     json_string_value(json_object_get(c, "type"))) == 0,
+			      "%s: type in %.300s", fn, r.body);
+		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+		if (json_object_get(c, "pointers"))
+			case_errors(fn, &r, json_object_get(c, "pointers"), "pointer");
+		if (json_object_get(c, "parameters"))
+			case_errors(fn, &r, json_object_get(c, "parameters"), "parameter");
 		free(s);
 		resp_free(&r);
 		json_decref(c);
@@ -800,6 +956,7 @@ START_TEST(bad_input_cases)
 	}
 	free(names);
 	ck_assert_int_ge(cases, 20);
+	ck_assert_int_ge(elsewhere, 15);
 }
 END_TEST
 
