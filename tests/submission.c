@@ -44,12 +44,15 @@ static void setup(void)
 	harness_setup_with(env);
 }
 
+/* The server send_json talks to: the suite's, or one a test starts with settings of its own. */
+static const struct server *target = &harness_server;
+
 /* method path with a JSON body and extra headers (NULL-terminated); bearer may be NULL */
 static struct resp send_json(const char *method, const char *path, const char *body, const char *bearer,
 			     const char *const *extra)
 {
 	char url[512], auth[256];
-	snprintf(url, sizeof(url), "%s%s", harness_server.url, path);
+	snprintf(url, sizeof(url), "%s%s", target->url, path);
 	const char *headers[8];
 	size_t n = 0;
 	if (body)
@@ -139,15 +142,35 @@ static char *status_of(long id)
 	return sql_text(sql);
 }
 
-/* What a failed request must leave as it was. */
+/* What a failed request must leave as it was: every row of every table of the kaart and audit
+ * schemas (found in the catalogue, so a new table is covered without a change here), each row as
+ * text (every column, of any type), an md5 per table. Left out only kaart.api_key.last_used_at,
+ * which any use of a key may set (at most once a minute) and which says nothing was changed. */
+static char *fingerprint_on(PGconn *db)
+{
+	const char *sql =
+		"select md5(string_agg(table_schema || '.' || table_name || ' ' ||"
+		"  (xpath('/row/h/text()', query_to_xml(format("
+		"    'select md5(coalesce(string_agg(r, '','' order by r), '''')) as h"
+		"     from (select (%s)::text as r from %I.%I t) s',"
+		"    case when (table_schema, table_name) = ('kaart', 'api_key') then 'to_jsonb(t) - ''last_used_at''' else 't' end,"
+		"    table_schema, table_name), false, true, '')))[1]::text, ',' order by table_schema, table_name))"
+		" || ' ' || count(*)"
+		" from information_schema.tables"
+		" where table_type = 'BASE TABLE' and table_schema in ('kaart', 'audit')";
+	PGresult *res = PQexec(db, sql);
+	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "the fingerprint failed: %s", PQresultErrorMessage(res));
+	char *fp = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return fp;
+}
+
 static char *fingerprint(void)
 {
-	return sql_text("select md5(concat("
-			"(select string_agg(t::text, ',' order by id) from kaart.initiative t),"
-			"(select string_agg(t::text, ',' order by id) from kaart.party t),"
-			"(select string_agg(t::text, ',' order by id) from kaart.contact_person t),"
-			"(select string_agg(t::text, ',' order by id) from kaart.organisation t),"
-			"(select count(*) from audit.log)))");
+	PGconn *db = db_connect();
+	char *fp = fingerprint_on(db);
+	PQfinish(db);
+	return fp;
 }
 
 /* --- the whole flow --- */
@@ -402,6 +425,32 @@ static long rows_holding(PGconn *db, const char *needle, int hash_columns_allowe
 
 START_TEST(no_secret_in_logs)
 {
+	/* PostgreSQL logs every statement of the service's roles, with its parameters in full, for a
+	 * server of this test's own (the settings apply from the next connection); the log is read
+	 * from where it stood before */
+	static const char *const roles[] = {"routekaart_app", "routekaart_web"};
+	PGconn *su = db_connect();
+	for (size_t i = 0; i < 2; i++) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "alter role %s set log_statement = 'all'", roles[i]);
+		PGresult *set = PQexec(su, sql);
+		ck_assert_msg(PQresultStatus(set) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(set));
+		PQclear(set);
+		snprintf(sql, sizeof(sql), "alter role %s set log_parameter_max_length = -1", roles[i]);
+		set = PQexec(su, sql);
+		ck_assert_msg(PQresultStatus(set) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(set));
+		PQclear(set);
+	}
+	char pglog[1024];
+	snprintf(pglog, sizeof(pglog), "%s/../postgres.log", getenv("PGHOST"));
+	char *pg_before = read_file(pglog);
+	size_t pg_from = strlen(pg_before);
+	free(pg_before);
+	struct server own;
+	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", NULL};
+	ck_assert_int_eq(server_start(&own, env), 0);
+	target = &own;
+
 	/* every kind of secret a client sends, right and wrong, and the hashes of the right ones */
 	char idem[96], wrong_token[96], wrong_key[160];
 	snprintf(idem, sizeof(idem), "Idempotency-Key: idem-geheim-%d-%ld", (int)getpid(), (long)time(NULL));
@@ -447,24 +496,45 @@ START_TEST(no_secret_in_logs)
 	const char *what[] = {"an edit token", "an edit token's hash", "an API key's secret", "an API key's hash",
 			      "a wrong edit token", "a wrong API key", "an Idempotency-Key"};
 
-	/* The server's log, and PostgreSQL's (PGHOST is <cluster>/run; its log <cluster>/postgres.log).
-	 * The test cluster logs with PostgreSQL's defaults: no statements (log_statement = none,
-	 * log_min_duration_statement = -1), the text of a statement that fails (log_min_error_statement =
-	 * error) but not its parameters (log_parameter_max_length_on_error = 0). So this half proves that
-	 * no secret is in an error, warning or failing statement PostgreSQL logs as configured; not that
-	 * none would be in a log of every statement. */
-	char pglog[1024];
-	snprintf(pglog, sizeof(pglog), "%s/../postgres.log", getenv("PGHOST"));
-	const char *logs[] = {harness_server.log, pglog};
-	for (size_t l = 0; l < 2; l++) {
-		char *text = read_file(logs[l]);
-		ck_assert_msg(strlen(text) > 0 || l == 1, "%s is empty: the test would prove nothing", logs[l]);
-		for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
-			ck_assert_msg(!strstr(text, needles[i]), "%s appears in %s", what[i], logs[l]);
-		/* the request was logged, without its Authorization header */
-		ck_assert_msg(l != 0 || strstr(text, path), "the server's log does not name %s", path);
-		free(text);
+	/* The server's log, and PostgreSQL's (PGHOST is <cluster>/run; its log <cluster>/postgres.log)
+	 * from where it stood when this server started: every statement with its parameters */
+	target = &harness_server;
+	ck_assert_int_eq(server_stop(&own), 0);
+	for (size_t i = 0; i < 2; i++) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "alter role %s reset log_statement; alter role %s reset log_parameter_max_length",
+			 roles[i], roles[i]);
+		PGresult *reset = PQexec(su, sql);
+		ck_assert_msg(PQresultStatus(reset) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(reset));
+		PQclear(reset);
 	}
+	PGresult *left = PQexec(su, "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole"
+				     " where r.rolname in ('routekaart_app', 'routekaart_web') and s.setconfig::text ~ 'log_(statement|parameter)'");
+	ck_assert_msg(PQresultStatus(left) == PGRES_TUPLES_OK && strcmp(PQgetvalue(left, 0, 0), "0") == 0,
+		      "the logging settings of the service's roles were not reset");
+	PQclear(left);
+	PQfinish(su);
+	char *server_log = read_file(own.log), *pg_all = read_file(pglog);
+	ck_assert_msg(strlen(pg_all) >= pg_from, "%s shrank", pglog);
+	const char *texts[] = {server_log, pg_all + pg_from};
+	const char *names[] = {own.log, pglog};
+	/* the logs hold what the requests did, so a secret among it would be seen: the server's names
+	 * the request, PostgreSQL's the calls of the create, the update and the key's lookup and
+	 * their parameters */
+	ck_assert_msg(strstr(server_log, path), "the server's log does not name %s", path);
+	const char *called[] = {"api.submission_create", "api.submission_update", "api.key_lookup", "DETAIL:  parameters: $1 = '"};
+	for (size_t i = 0; i < sizeof(called) / sizeof(called[0]); i++)
+		ck_assert_msg(strstr(texts[1], called[i]), "PostgreSQL's log since the server started lacks %s: it logs "
+			      "too little to prove anything", called[i]);
+	/* The edit token's hash is a parameter of the create that stores it, so a log of
+	 * every parameter holds it: allowed there, and only there (the hash of 128 random bits gives no
+	 * way to the token). Every other needle, the key's hash among them, in neither log. */
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+			ck_assert_msg((l == 1 && needles[i] == token_hash) || !strstr(texts[l], needles[i]), "%s appears in %s",
+				      what[i], names[l]);
+	free(server_log);
+	free(pg_all);
 	/* nor in the database: in no column of any table of any schema (every row as text: text,
 	 * json, arrays, tsvector, and bytea as its hex), and the hashes only where they are checked
 	 * (kaart.initiative.edit_token_hash, kaart.api_key.secret_hash) */
@@ -560,59 +630,85 @@ START_TEST(idempotent_retry)
 }
 END_TEST
 
+/* The person of an erasure test: a name, an e-mail and a phone number no one else has. */
+struct person {
+	char name[64], email[96], phone[32];
+};
+
+static void person_make(struct person *p, const char *tag)
+{
+	int pid = (int)getpid() % 1000000;
+	snprintf(p->name, sizeof(p->name), "Wilhelmina %sWisbaar%d", tag, pid);
+	snprintf(p->email, sizeof(p->email), "wis.%s.%d@school.example", tag, pid);
+	snprintf(p->phone, sizeof(p->phone), "+31 6 9%c%06d", tag[0] == 's' ? '1' : '2', pid);
+}
+
+/* A submission with p as its first contact, who consents to be shown. */
+static struct submitted submit_person(const char *title, const struct person *p)
+{
+	json_t *doc = doc_named(title);
+	json_t *c = json_array_get(json_object_get(doc, "contacts"), 0);
+	json_object_set_new(c, "email", json_string(p->email));
+	json_object_set_new(c, "name", json_string(p->name));
+	json_object_set_new(c, "phone", json_string(p->phone));
+	json_object_set_new(c, "public_consent", json_true());
+	struct submitted s = submit(doc);
+	json_decref(doc);
+	return s;
+}
+
+/* Where p is: the rows of every table of every schema holding the name, e-mail or phone in any
+ * column (rows_holding: every row as text, whatever its types), and whether the server's log holds
+ * any of them. Before an erasure the scan must find the person, in the contact's row and in its
+ * audit payload (at least 2 rows each), else it would prove nothing after. */
+static void person_scan(const struct person *p, int before)
+{
+	PGconn *db = db_connect();
+	const char *what[] = {p->name, p->email, p->phone};
+	for (size_t i = 0; i < 3; i++) {
+		long n = rows_holding(db, what[i], 0);
+		if (before)
+			ck_assert_msg(n >= 2, "before the erasure the scan finds %s in %ld rows, not in the contact and its audit entry",
+				      what[i], n);
+		else
+			ck_assert_msg(n == 0, "after the erasure %s is still in %ld rows", what[i], n);
+	}
+	PQfinish(db);
+	char *log = read_file(harness_server.log);
+	ck_assert_msg(strlen(log) > 0, "%s is empty: the scan of it would prove nothing", harness_server.log);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_msg(!strstr(log, what[i]), "%s is in the server's log %s", what[i], harness_server.log);
+	free(log);
+}
+
 /* Erasure removes the person from every table and output, audit payloads included, and leaves
  * the initiative. */
 START_TEST(erasure_leaves_no_trace)
 {
-	json_t *doc = doc_named("Leerroute met een te wissen persoon");
-	json_t *c = json_array_get(json_object_get(doc, "contacts"), 0);
-	char email[96], name[64];
-	snprintf(email, sizeof(email), "wis.mij.%d@school.example", (int)getpid());
-	snprintf(name, sizeof(name), "Wilhelmina Wisbaar%d", (int)getpid());
-	json_object_set_new(c, "email", json_string(email));
-	json_object_set_new(c, "name", json_string(name));
-	json_object_set_new(c, "phone", json_string("+31 6 98765432"));
-	json_object_set_new(c, "public_consent", json_true());
-	struct submitted s = submit(doc);
-	json_decref(doc);
+	struct person p;
+	person_make(&p, "moderator");
+	struct submitted s = submit_person("Leerroute met een te wissen persoon", &p);
 	struct resp r = moderate("approve", s.id, NULL, moderator_key);
 	resp_free(&r);
 	char path[96];
 	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", s.id);
 	r = send_json("GET", path, NULL, NULL, NULL);
-	ck_assert_ptr_nonnull(strstr(r.body, name)); /* consented: the name is public */
-	ck_assert_ptr_null(strstr(r.body, email));   /* the e-mail never is */
+	ck_assert_ptr_nonnull(strstr(r.body, p.name)); /* consented: the name is public */
+	ck_assert_ptr_null(strstr(r.body, p.email));   /* the e-mail never is */
 	resp_free(&r);
 	char sql[2048];
-	snprintf(sql, sizeof(sql), "select id from kaart.contact_person where email = '%s'", email);
+	snprintf(sql, sizeof(sql), "select id from kaart.contact_person where email = '%s'", p.email);
 	long cid = sql_long(sql);
+	person_scan(&p, 1);
 	snprintf(path, sizeof(path), "/admin/contacts/%ld", cid);
 	r = send_json("DELETE", path, NULL, moderator_key, NULL);
 	ck_assert_int_eq(r.status, 204);
 	resp_free(&r);
-	/* every text and json column of every table in the schemas that hold data */
-	PGconn *db = db_connect();
-	PGresult *cols = PQexec(db, "select format('select count(*) from %I.%I t where t.%I::text ilike $1 or t.%I::text ilike $2 or t.%I::text ilike $3',"
-				    " table_schema, table_name, column_name, column_name, column_name)"
-				    " from information_schema.columns where table_schema in ('kaart', 'audit', 'ref', 'public')"
-				    " and data_type in ('text', 'jsonb', 'json', 'character varying')");
-	ck_assert_int_eq(PQresultStatus(cols), PGRES_TUPLES_OK);
-	char pe[128], pn[128];
-	snprintf(pe, sizeof(pe), "%%%s%%", email);
-	snprintf(pn, sizeof(pn), "%%%s%%", name);
-	const char *params[3] = {pe, pn, "%98765432%"};
-	for (int i = 0; i < PQntuples(cols); i++) {
-		PGresult *n = PQexecParams(db, PQgetvalue(cols, i, 0), 3, NULL, params, NULL, NULL, 0);
-		ck_assert_int_eq(PQresultStatus(n), PGRES_TUPLES_OK);
-		ck_assert_msg(strcmp(PQgetvalue(n, 0, 0), "0") == 0, "the person is still in: %s", PQgetvalue(cols, i, 0));
-		PQclear(n);
-	}
-	PQclear(cols);
-	PQfinish(db);
+	person_scan(&p, 0);
 	ck_assert_int_eq(public_status(s.id), 200);
 	snprintf(path, sizeof(path), "/collections/initiatives/items/%ld", s.id);
 	r = send_json("GET", path, NULL, NULL, NULL);
-	ck_assert_ptr_null(strstr(r.body, name));
+	ck_assert_ptr_null(strstr(r.body, p.name));
 	resp_free(&r);
 	/* a second erasure: nothing left */
 	snprintf(path, sizeof(path), "/admin/contacts/%ld", cid);
@@ -624,12 +720,13 @@ END_TEST
 
 START_TEST(school_erases_own_contact)
 {
-	json_t *doc = doc_named("Leerroute waarvan de school zelf wist");
-	struct submitted s = submit(doc);
-	json_decref(doc);
+	struct person p;
+	person_make(&p, "school");
+	struct submitted s = submit_person("Leerroute waarvan de school zelf wist", &p);
 	char sql[160], path[128];
 	snprintf(sql, sizeof(sql), "select min(id) from kaart.contact_person where initiative_id = %ld", s.id);
 	long cid = sql_long(sql);
+	person_scan(&p, 1);
 	snprintf(path, sizeof(path), "/submissions/%ld/contacts/%ld", s.id, cid);
 	struct resp r = send_json("DELETE", path, NULL, NULL, NULL);
 	ck_assert_int_eq(r.status, 401);
@@ -637,6 +734,7 @@ START_TEST(school_erases_own_contact)
 	r = send_json("DELETE", path, NULL, s.token, NULL);
 	ck_assert_int_eq(r.status, 204);
 	resp_free(&r);
+	person_scan(&p, 0);
 	snprintf(sql, sizeof(sql), "select count(*) from kaart.contact_person where id = %ld", cid);
 	ck_assert_int_eq(sql_long(sql), 0);
 	snprintf(sql, sizeof(sql), "select count(*) from kaart.initiative where id = %ld", s.id);
@@ -723,75 +821,211 @@ START_TEST(messages_in_english)
 }
 END_TEST
 
-/* Each file in tests/cases/submissions: a bad request, its status and problem type, the pointers
- * of its errors (exactly), and afterwards the database as it was. */
+/* The fingerprint changes when one row of any kind changes, and only then: shown on a connection of
+ * its own, in a transaction rolled back. */
+static void fingerprint_sees_a_change(const char *change, int changes)
+{
+	PGconn *db = db_connect();
+	char *before = fingerprint_on(db);
+	/* triggers off (the audit's), so that only the one row changes */
+	PGresult *res = PQexec(db, "begin; set local session_replication_role = replica");
+	PQclear(res);
+	res = PQexec(db, change);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(res), "1") == 0,
+		      "%s: %s (%s rows)", change, PQresultErrorMessage(res), PQcmdTuples(res));
+	PQclear(res);
+	char *after = fingerprint_on(db);
+	res = PQexec(db, "rollback");
+	PQclear(res);
+	ck_assert_msg((strcmp(before, after) != 0) == changes, "the fingerprint %s after: %s", changes ? "is the same" : "differs", change);
+	free(before);
+	free(after);
+	PQfinish(db);
+}
+
+/* The submissions a case may name in its path: {submitted}, {published}, {rejected}, {withdrawn},
+ * and {unknown}, an id no submission has. Each case file may give "auth": the name of one of them
+ * (its edit token), "moderator" or "analyst" (their keys). */
+struct subjects {
+	struct submitted submitted, published, rejected, withdrawn;
+	long unknown;
+};
+
+static void subjects_make(struct subjects *x)
+{
+	json_t *doc = doc_named("Leerroute voor foute verzoeken");
+	/* with an Idempotency-Key, so that there is an idempotency record */
+	char idem[96];
+	snprintf(idem, sizeof(idem), "Idempotency-Key: fout-%d-%ld", (int)getpid(), (long)time(NULL));
+	const char *extra[] = {idem, NULL};
+	char *body = json_dumps(doc, JSON_COMPACT);
+	struct resp r = send_json("POST", "/submissions", body, NULL, extra);
+	free(body);
+	ck_assert_int_eq(r.status, 201);
+	x->submitted.id = (long)json_integer_value(json_object_get(r.json, "id"));
+	snprintf(x->submitted.token, sizeof(x->submitted.token), "%s", json_string_value(json_object_get(r.json, "edit_token")));
+	resp_free(&r);
+	x->published = submit(doc);
+	x->rejected = submit(doc);
+	x->withdrawn = submit(doc);
+	json_decref(doc);
+	r = moderate("approve", x->published.id, NULL, moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = moderate("reject", x->rejected.id, "Geen mbo-partner", moderator_key);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = moderate("withdraw", x->withdrawn.id, "Gestopt", moderator_key);
+	ck_assert_msg(r.status == 200, "withdraw: %ld %s", r.status, r.body);
+	resp_free(&r);
+	x->unknown = sql_long("select coalesce(max(id), 0) + 1000000 from kaart.initiative");
+}
+
+static const struct submitted *subject_named(const struct subjects *x, const char *name)
+{
+	if (strcmp(name, "submitted") == 0)
+		return &x->submitted;
+	if (strcmp(name, "published") == 0)
+		return &x->published;
+	if (strcmp(name, "rejected") == 0)
+		return &x->rejected;
+	if (strcmp(name, "withdrawn") == 0)
+		return &x->withdrawn;
+	return NULL;
+}
+
+/* path with each {name} replaced by the id of that subject */
+static void case_path(const struct subjects *x, const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	while (*in && o + 1 < n) {
+		const char *close = *in == '{' ? strchr(in, '}') : NULL;
+		if (close) {
+			char name[32];
+			snprintf(name, sizeof(name), "%.*s", (int)(close - in - 1), in + 1);
+			const struct submitted *s = subject_named(x, name);
+			long id = s ? s->id : strcmp(name, "unknown") == 0 ? x->unknown : -1;
+			ck_assert_msg(id >= 0, "unknown placeholder {%s}", name);
+			o += (size_t)snprintf(out + o, n - o, "%ld", id);
+			in = close + 1;
+		} else {
+			out[o++] = *in++;
+		}
+	}
+	ck_assert(o + 1 < n);
+	out[o] = '\0';
+}
+
+/* Every error of r is named in want (by its "field": pointer or parameter), and every name of want
+ * is in an error. */
+static void case_errors(const char *fn, const struct resp *r, json_t *want, const char *field)
+{
+	json_t *errs = json_object_get(r->json, "errors");
+	size_t i, j;
+	json_t *p, *e;
+	json_array_foreach(want, i, p) {
+		int found = 0;
+		json_array_foreach(errs, j, e)
+			found |= json_is_string(json_object_get(e, field)) &&
+				 strcmp(json_string_value(json_object_get(e, field)), json_string_value(p)) == 0;
+		ck_assert_msg(found, "%s: no error at %s %s in %s", fn, field, json_string_value(p), r->body);
+	}
+	json_array_foreach(errs, j, e) {
+		int expected = 0;
+		json_array_foreach(want, i, p)
+			expected |= json_is_string(json_object_get(e, field)) &&
+				    strcmp(json_string_value(json_object_get(e, field)), json_string_value(p)) == 0;
+		ck_assert_msg(expected, "%s: unexpected error %s", fn, json_dumps(e, 0));
+		ck_assert(json_string_length(json_object_get(e, "message")) > 0);
+		ck_assert(json_string_length(json_object_get(e, "code")) > 0);
+	}
+}
+
+/* Each file in tests/cases/submissions: a bad request ("method" and "path", POST /submissions unless
+ * given; "auth"; "headers"; "body" or "body_raw"), its status and problem type, the JSON pointers
+ * ("pointers") or query parameters ("parameters") of its errors, exactly; and afterwards every table
+ * of the kaart and audit schemas as it was. */
 START_TEST(bad_input_cases)
 {
+	/* the fingerprint sees one changed row: of an idempotency record, a key, an audit entry */
+	fingerprint_sees_a_change("update kaart.api_key set name = name || 'x' where id = (select min(id) from kaart.api_key)", 1);
+	fingerprint_sees_a_change("update audit.log set actor = actor || 'x' where id = (select min(id) from audit.log)", 1);
+	fingerprint_sees_a_change("update kaart.api_key set last_used_at = now() - interval '1 day'"
+				  " where id = (select min(id) from kaart.api_key)", 0);
+	struct subjects x;
+	subjects_make(&x);
+	char change[256];
+	snprintf(change, sizeof(change), "update kaart.submission_idempotency set created_at = created_at - interval '1 second'"
+		 " where initiative_id = %ld", x.submitted.id);
+	fingerprint_sees_a_change(change, 1);
+
 	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s/tests/cases/submissions", getenv("RK_TOP"));
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
 	ck_assert(n > 2);
-	int cases = 0;
+	int cases = 0, elsewhere = 0;
 	for (int k = 0; k < n; k++) {
 		const char *fn = names[k]->d_name;
 		if (!strstr(fn, ".json")) {
 			free(names[k]);
 			continue;
 		}
-		char path[2048];
-		snprintf(path, sizeof(path), "%s/%s", dir, fn);
-		char *text = read_file(path);
+		char file[2048];
+		snprintf(file, sizeof(file), "%s/%s", dir, fn);
+		char *text = read_file(file);
 		json_t *c = json_loads(text, JSON_ALLOW_NUL, NULL);
 		free(text);
 		ck_assert_msg(c, "%s is not JSON", fn);
+		const char *method = json_string_value(json_object_get(c, "method"));
+		const char *path_in = json_string_value(json_object_get(c, "path"));
+		const char *auth = json_string_value(json_object_get(c, "auth"));
+		if (!method)
+			method = "POST";
+		if (!path_in)
+			path_in = "/submissions";
+		elsewhere += strcmp(method, "POST") != 0 || strcmp(path_in, "/submissions") != 0;
+		char path[512], url[768];
+		case_path(&x, path_in, path, sizeof(path));
+		snprintf(url, sizeof(url), "%s%s", harness_server.url, path);
 		json_t *body = json_object_get(c, "body");
 		const char *raw = json_string_value(json_object_get(c, "body_raw"));
-		char *s = raw ? strdup(raw) : json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-		const char *extra[4] = {NULL};
-		char hdr[256];
+		char *s = raw ? strdup(raw) : body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		const char *ct = json_string_value(json_object_get(json_object_get(c, "headers"), "Content-Type"));
+		const char *headers[4] = {NULL};
+		char hct[256], hauth[256];
+		size_t h = 0;
+		if (ct || s) {
+			snprintf(hct, sizeof(hct), "Content-Type: %s", ct ? ct : "application/json");
+			headers[h++] = hct;
+		}
+		if (auth) {
+			const struct submitted *sub = subject_named(&x, auth);
+			int analyst = strcmp(auth, "analyst") == 0;
+			ck_assert_msg(sub || analyst || strcmp(auth, "moderator") == 0, "%s: unknown auth %s", fn, auth);
+			snprintf(hauth, sizeof(hauth), "Authorization: Bearer %s",
+				 sub ? sub->token : analyst ? analyst_key : moderator_key);
+			headers[h++] = hauth;
+		}
 		char *fp = fingerprint();
 		struct resp r;
-		char url[256];
-		snprintf(url, sizeof(url), "%s/submissions", harness_server.url);
-		if (ct) {
-			snprintf(hdr, sizeof(hdr), "Content-Type: %s", ct);
-			extra[0] = hdr;
-			ck_assert(http_body_do("POST", url, extra, s, &r) == 0);
-		} else {
-			r = send_json("POST", "/submissions", s, NULL, NULL);
-		}
-		long want = (long)json_integer_value(json_object_get(c, "status"));
-		ck_assert_msg(r.status == want, "%s: status %ld, expected %ld: %.400s", fn, r.status, want, r.body);
-		ck_assert_msg(r.json && strcmp(json_string_value(json_object_get(r.json, "type")),
-					       json_string_value(json_object_get(c, "type"))) == 0,
-			      "%s: type in %.300s", fn, r.body);
-		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
-		json_t *want_ptrs = json_object_get(c, "pointers");
-		if (want_ptrs) {
-			json_t *errs = json_object_get(r.json, "errors");
-			size_t i, j;
-			json_t *p, *e;
-			json_array_foreach(want_ptrs, i, p) {
-				int found = 0;
-				json_array_foreach(errs, j, e)
-					found |= strcmp(json_string_value(json_object_get(e, "pointer")), json_string_value(p)) == 0;
-				ck_assert_msg(found, "%s: no error at %s in %s", fn, json_string_value(p), r.body);
-			}
-			json_array_foreach(errs, j, e) {
-				int expected = 0;
-				json_array_foreach(want_ptrs, i, p)
-					expected |= strcmp(json_string_value(json_object_get(e, "pointer")), json_string_value(p)) == 0;
-				ck_assert_msg(expected, "%s: unexpected error %s", fn, json_dumps(e, 0));
-				ck_assert(json_string_length(json_object_get(e, "message")) > 0);
-				ck_assert(json_string_length(json_object_get(e, "code")) > 0);
-			}
-		}
+		ck_assert_msg(http_body_do(method, url, headers, s, &r) == 0, "%s: no response", fn);
 		char *fp2 = fingerprint();
-		ck_assert_msg(strcmp(fp, fp2) == 0, "%s changed the database", fn);
+		ck_assert_msg(strcmp(fp, fp2) == 0, "%s: %s %s changed the database (answered %ld)", fn, method, path, r.status);
 		free(fp);
 		free(fp2);
+		long want = (long)json_integer_value(json_object_get(c, "status"));
+		ck_assert_msg(r.status == want, "%s: %s %s: status %ld, expected %ld: %.400s", fn, method, path, r.status,
+			      want, r.body);
+		ck_assert_msg(r.json && json_is_string(json_object_get(r.json, "type")) &&
+				      strcmp(json_string_value(json_object_get(r.json, "type")),
+					     json_string_value(json_object_get(c, "type"))) == 0,
+			      "%s: type in %.300s", fn, r.body);
+		ck_assert_str_eq(resp_header(&r, "Content-Type"), "application/problem+json");
+		if (json_object_get(c, "pointers"))
+			case_errors(fn, &r, json_object_get(c, "pointers"), "pointer");
+		if (json_object_get(c, "parameters"))
+			case_errors(fn, &r, json_object_get(c, "parameters"), "parameter");
 		free(s);
 		resp_free(&r);
 		json_decref(c);
@@ -800,6 +1034,7 @@ START_TEST(bad_input_cases)
 	}
 	free(names);
 	ck_assert_int_ge(cases, 20);
+	ck_assert_int_ge(elsewhere, 15);
 }
 END_TEST
 
