@@ -535,6 +535,111 @@ START_TEST(sigterm_cuts_off_a_request_after_the_grace)
 }
 END_TEST
 
+/* --- the same submission sent several times at once with one Idempotency-Key --- */
+
+#define RACE_N 4
+
+struct racer {
+	const char *url;
+	const char *body;
+	const char *key_header;
+	pthread_barrier_t *go;
+	struct resp r;
+	int rc;
+};
+
+static void *race_submission(void *arg)
+{
+	struct racer *x = arg;
+	const char *headers[] = {"Content-Type: application/json", x->key_header, NULL};
+	pthread_barrier_wait(x->go);
+	x->rc = http_body_do("POST", x->url, headers, x->body, &x->r);
+	return NULL;
+}
+
+/* A client's retry may overtake its first try: RACE_N identical requests with one key, all of them
+ * running at once (held by a lock on kaart.initiative until every one waits in the database), make
+ * one submission, and every answer is the same 201 (the same id and edit token). Each goes to a
+ * server of its own, as behind nginx with several: one server's worker thread may take several
+ * connections and run their requests one after another, which would prove nothing. */
+START_TEST(one_idempotency_key_at_once_makes_one_submission)
+{
+	const char *env[] = {"WRITE_RATE_PER_MINUTE=0", "DB_POOL_SIZE=2", NULL};
+	struct server s[RACE_N];
+	char url[RACE_N][160];
+	for (int i = 0; i < RACE_N; i++) {
+		ck_assert(server_start(&s[i], env) == 0);
+		snprintf(url[i], sizeof(url[i]), "%s/submissions", s[i].url);
+	}
+	char name[96], key[96], key_header[128];
+	char *body = named_submission("Tegelijk ingediend", name, sizeof(name));
+	snprintf(key, sizeof(key), "race-%ld-%d", (long)time(NULL), (int)getpid());
+	snprintf(key_header, sizeof(key_header), "Idempotency-Key: %s", key);
+
+	PGconn *lock = db_connect();
+	PGresult *r = PQexec(lock, "begin; lock table kaart.initiative in share mode");
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "lock: %s", PQerrorMessage(lock));
+	PQclear(r);
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, RACE_N);
+	struct racer x[RACE_N];
+	pthread_t th[RACE_N];
+	for (int i = 0; i < RACE_N; i++) {
+		x[i] = (struct racer){.url = url[i], .body = body, .key_header = key_header, .go = &go};
+		pthread_create(&th[i], NULL, race_submission, &x[i]);
+	}
+	/* all of them wait in the database at once: the first for the table, the others for the first's
+	 * key (polled) */
+	const char *waits = "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+			    "and usename = 'routekaart_app'";
+	long waiting = 0;
+	for (double end = monotonic_s() + 20; waiting < RACE_N && monotonic_s() < end;) {
+		waiting = sql_long(waits);
+		if (waiting < RACE_N)
+			sleep_s(0.02);
+	}
+	r = PQexec(lock, "commit");
+	PQclear(r);
+	PQfinish(lock);
+	for (int i = 0; i < RACE_N; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	ck_assert_msg(waiting == RACE_N,
+		      "only %ld of %d requests were in the database at once: the test proved nothing (answers %ld %ld %ld %ld)",
+		      waiting, RACE_N, x[0].r.status, x[1].r.status, x[2].r.status, x[3].r.status);
+
+	json_int_t id = 0;
+	const char *token = NULL;
+	for (int i = 0; i < RACE_N; i++) {
+		ck_assert_msg(x[i].rc == 0, "request %d got no answer", i);
+		ck_assert_msg(x[i].r.status == 201, "request %d got %ld: %.300s", i, x[i].r.status, x[i].r.body);
+		json_int_t this_id = json_integer_value(json_object_get(x[i].r.json, "id"));
+		const char *this_token = json_string_value(json_object_get(x[i].r.json, "edit_token"));
+		ck_assert_msg(this_id > 0 && this_token, "request %d: %.300s", i, x[i].r.body);
+		if (i == 0) {
+			id = this_id;
+			token = this_token;
+		}
+		ck_assert_msg(this_id == id, "two answers name two submissions: %lld and %lld", (long long)id,
+			      (long long)this_id);
+		ck_assert_msg(strcmp(this_token, token) == 0, "two answers carry two edit tokens");
+	}
+	char q[400];
+	snprintf(q, sizeof(q), "select count(*) from kaart.initiative where name = '%s'", name);
+	ck_assert_int_eq(sql_long(q), 1);
+	snprintf(q, sizeof(q),
+		 "select count(*) from kaart.submission_idempotency where key_hash = sha256(convert_to('idem:%s', 'UTF8')) "
+		 "and initiative_id = %lld",
+		 key, (long long)id);
+	ck_assert_int_eq(sql_long(q), 1);
+	for (int i = 0; i < RACE_N; i++)
+		resp_free(&x[i].r);
+	free(body);
+	for (int i = 0; i < RACE_N; i++)
+		ck_assert_int_eq(server_stop(&s[i]), 0);
+}
+END_TEST
+
 /* --- many idle and slow connections, oversized heads --- */
 
 START_TEST(idle_and_slow_connections_do_not_starve_others)
@@ -1157,6 +1262,7 @@ static Suite *suite(void)
 	} own[] = {
 		{.name = "sigterm", .test = sigterm_lets_running_requests_finish},
 		{.name = "sigterm-grace", .test = sigterm_cuts_off_a_request_after_the_grace},
+		{.name = "idempotency-race", .test = one_idempotency_key_at_once_makes_one_submission},
 		{.name = "restart", .test = a_database_restart_costs_no_request},
 		{.name = "lost", .test = a_connection_lost_while_a_statement_runs},
 		{.name = "drain", .test = a_refused_body_is_drained_so_the_client_reads_413},
