@@ -1,6 +1,7 @@
 /* Fault tests against the real cluster: PostgreSQL stopped under a read load, killed (-m immediate)
  * under a submission load and under the server's open connections, SIGTERM with a request in
- * flight, idle and slow connections by the thousand, oversized heads and refused bodies; the
+ * flight or held past the grace, idle and slow connections by the thousand and from many addresses,
+ * MAX_CONNECTIONS under a low limit on open files, oversized heads and refused bodies; the
  * request id of every answer; and which responses are open to other origins (CORS). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
