@@ -17,6 +17,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "lib/crypto.h"
+#include "store/db.h"
 #include "lib/banned.h"
 
 /* Bytes of an unexpected request body read (and discarded) before answering 413. */
@@ -946,6 +947,26 @@ struct http_server *http_start(const struct app *app, int *port, char *err, size
 	return s;
 }
 
+/* How long the requests whose statements were cancelled at the end of the grace may take to send
+ * their answers (503) before their connections are closed. */
+#define CANCELLED_ANSWER_S 2.0
+
+/* Waits until no request is running (its answer sent), or seconds have passed; returns how many
+ * are still running. */
+static long wait_for_requests(double seconds)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (in_flight <= 0 || waited >= seconds)
+			return in_flight;
+		struct timespec tick = {0, 20 * 1000 * 1000};
+		nanosleep(&tick, NULL);
+	}
+}
+
 void http_stop(struct http_server *s)
 {
 	if (!s)
@@ -955,20 +976,17 @@ void http_stop(struct http_server *s)
 	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (in_flight <= 0 || waited >= (double)s->app->cfg->shutdown_grace_s)
-			break;
-		struct timespec tick = {0, 20 * 1000 * 1000};
-		nanosleep(&tick, NULL);
-	}
-	if (in_flight > 0) {
+	long running = wait_for_requests((double)s->app->cfg->shutdown_grace_s);
+	if (running > 0) {
+		/* MHD_stop_daemon waits for every running request, and one whose statement waits for a
+		 * lock would keep it waiting without end: the statements are cancelled, so those requests
+		 * end with a 503, which they are given a moment to send, and the stop goes on. */
 		char n[32];
-		snprintf(n, sizeof(n), "%ld", (long)in_flight);
+		snprintf(n, sizeof(n), "%ld", running);
 		log_error("stopping: requests still running after the grace period are cut off", n);
+		db_pool_cancel_busy(s->app->pool);
+		db_pool_cancel_busy(s->app->write_pool);
+		wait_for_requests(CANCELLED_ANSWER_S);
 	}
 	MHD_stop_daemon(s->daemon);
 	free(s);

@@ -91,6 +91,30 @@ void db_pool_free(struct db_pool *p)
 	free(p);
 }
 
+int db_pool_cancel_busy(struct db_pool *p)
+{
+	if (!p)
+		return 0;
+	int n = 0;
+	pthread_mutex_lock(&p->mu);
+	for (int i = 0; i < p->size; i++) {
+		/* PQgetCancel only copies the connection's address and cancel key, fixed once it is
+		 * open, so it may be taken while another thread uses the connection; a slot holds a
+		 * connection only while it is not being closed or opened (see acquire). */
+		if (!p->slots[i].busy || !p->slots[i].conn)
+			continue;
+		PGcancel *c = PQgetCancel(p->slots[i].conn);
+		char err[256];
+		if (c && PQcancel(c, err, sizeof(err)))
+			n++;
+		else
+			log_error("stopping: a running statement could not be cancelled", c ? err : "no cancel key");
+		PQfreeCancel(c);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
 void db_pool_retry_standby(struct db_pool *p, int seconds)
 {
 	PQconninfoOption *opts = PQconninfoParse(p->conninfo_vals[0], NULL);
@@ -216,6 +240,9 @@ static PGconn *acquire(struct db_pool *p, struct db_error *err, int *standby)
 	}
 	p->slots[idx].busy = 1;
 	PGconn *c = p->slots[idx].conn;
+	/* until it is set again below the connection is this thread's alone, which may close it:
+	 * db_pool_cancel_busy must not see it meanwhile */
+	p->slots[idx].conn = NULL;
 	int on_standby = p->slots[idx].standby;
 	double opened_at = p->slots[idx].opened_at;
 	int suspect = c && p->slots[idx].epoch != p->epoch;

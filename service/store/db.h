@@ -28,6 +28,10 @@ struct db_pool_stats {
 struct db_pool *db_pool_new(const char *conninfo, int size, int acquire_timeout_ms,
 			    int statement_timeout_ms, int connect_timeout_s);
 void db_pool_free(struct db_pool *p);
+/* Asks the database to cancel the statement each connection now checked out is running (the
+ * request using it then gets SQLSTATE 57014); returns how many were asked. For a stop whose grace
+ * has run out: a statement held by a lock would otherwise keep its request, and the stop, waiting. */
+int db_pool_cancel_busy(struct db_pool *p);
 
 /* For a pool whose connection string prefers a standby (target_session_attrs=prefer-standby,
  * a standby listed before the primary): a connection that found only the primary is reopened
