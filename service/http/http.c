@@ -187,15 +187,6 @@ void http_problem_db(struct request *r, const struct db_error *e)
 
 /* --- content negotiation --- */
 
-/* One element of a header list with weights (Accept, Accept-Encoding: RFC 9110 12.4.2, 12.5.1):
- * its value without the parameters, trimmed of spaces and tabs, and its weight in thousandths, or
- * -1 when the weight is not a qvalue ("0", "0.5", "1.000"; at most three decimals, at most 1). */
-struct weighted {
-	const char *v;
-	size_t vlen;
-	int q;
-};
-
 static int is_ows(char c)
 {
 	return c == ' ' || c == '\t';
@@ -219,10 +210,7 @@ static int parse_qvalue(const char *s, size_t n)
 	return q > 1000 ? -1 : q;
 }
 
-/* The next element with a value from *p, which it moves past; 0 at the end of the list. The weight
- * is the first parameter named q (or Q); the parameters after it are extensions, and those before
- * it (a media type's own) are not weights. */
-static int next_weighted(const char **p, struct weighted *w)
+int http_next_weighted(const char **p, struct http_weighted *w)
 {
 	for (const char *s = *p;;) {
 		while (is_ows(*s) || *s == ',')
@@ -287,9 +275,9 @@ static int media_specificity(const char *range, size_t rlen)
 
 int http_accept_match(const char *accept, const char *const *types)
 {
-	struct weighted w;
+	struct http_weighted w;
 	const char *p = accept;
-	if (!accept || !next_weighted(&p, &w))
+	if (!accept || !http_next_weighted(&p, &w))
 		return 0; /* no header, or one that names nothing: anything will do */
 	int best = -1, best_q = 0, best_spec = -1;
 	for (int i = 0; types[i]; i++) {
@@ -297,7 +285,7 @@ int http_accept_match(const char *accept, const char *const *types)
 		 * a star/star range refuses HTML and accepts the rest. Of equally specific ranges the
 		 * highest weight counts. */
 		int q = 0, spec = -1;
-		for (p = accept; next_weighted(&p, &w);) {
+		for (p = accept; http_next_weighted(&p, &w);) {
 			if (w.q < 0 || !media_match(w.v, w.vlen, types[i]))
 				continue;
 			int s = media_specificity(w.v, w.vlen);
@@ -319,8 +307,8 @@ int http_accept_match(const char *accept, const char *const *types)
 int http_accepts_gzip(const char *accept_encoding)
 {
 	int gzip = -1, star = -1;
-	struct weighted w;
-	for (const char *p = accept_encoding ? accept_encoding : ""; next_weighted(&p, &w);) {
+	struct http_weighted w;
+	for (const char *p = accept_encoding ? accept_encoding : ""; http_next_weighted(&p, &w);) {
 		if (w.q < 0)
 			continue;
 		if ((w.vlen == 4 && strncasecmp(w.v, "gzip", 4) == 0) || (w.vlen == 6 && strncasecmp(w.v, "x-gzip", 6) == 0))

@@ -113,6 +113,20 @@ int http_accept_match(const char *accept, const char *const *types);
 /* Whether an Accept-Encoding header accepts gzip (or x-gzip, or * when gzip is not named) with a
  * weight above 0. Pure. */
 int http_accepts_gzip(const char *accept_encoding);
+
+/* One element of a header list with weights (Accept, Accept-Encoding, Accept-Language: RFC 9110
+ * 12.4.2): its value without the parameters, trimmed of spaces and tabs, and its weight in
+ * thousandths, or -1 when the weight is not a qvalue ("0", "0.5", "1.000"; at most three decimals,
+ * at most 1). */
+struct http_weighted {
+	const char *v;
+	size_t vlen;
+	int q;
+};
+/* The next element with a value from *p, which it moves past; 0 at the end of the list. The weight
+ * is the first parameter named q (or Q); the parameters after it are extensions, and those before
+ * it (a media type's own) are not weights. */
+int http_next_weighted(const char **p, struct http_weighted *w);
 /* Picks the response format from an `f` parameter (values fvalues[]) or else from Accept
  * (media types types[]); answers 406 itself and returns -1 when nothing fits. */
 int http_negotiate(struct request *r, const struct pvalue *f, const char *const *fvalues,

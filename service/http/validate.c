@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "http/http.h"
 #include "lib/codes.h"
 #include "lib/utf8.h"
 #include "lib/banned.h"
@@ -708,39 +709,6 @@ void validate_message(const struct verror *e, enum lang lang, char *dst, size_t 
 	snprintf(dst, n, "%s", lang == LANG_EN ? "invalid value" : "ongeldige waarde");
 }
 
-/* The weight of one language range of Accept-Language (RFC 9110 12.5.4): "q=" among its
- * parameters, 0 to 1000; 1000 without one; -1 when the q-value is malformed (the range is then
- * ignored). */
-static int lang_weight(const char *params, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (params[i] != ';')
-			continue;
-		size_t j = i + 1;
-		while (j < n && (params[j] == ' ' || params[j] == '\t'))
-			j++;
-		if (j + 1 < n && (params[j] == 'q' || params[j] == 'Q') && params[j + 1] == '=') {
-			const char *v = params + j + 2;
-			size_t vn = n - (j + 2);
-			while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
-				vn--;
-			if (vn == 0 || vn > 5 || (v[0] != '0' && v[0] != '1'))
-				return -1;
-			int w = (v[0] - '0') * 1000;
-			if (vn > 1 && v[1] != '.')
-				return -1;
-			int scale = 100;
-			for (size_t k = 2; k < vn; k++, scale /= 10) {
-				if (v[k] < '0' || v[k] > '9')
-					return -1;
-				w += (v[k] - '0') * scale;
-			}
-			return w > 1000 ? -1 : w;
-		}
-	}
-	return 1000;
-}
-
 /* The highest weight a language was given, and the range (0, 1, ...) that first gave it. */
 struct lang_pick {
 	int w, at;
@@ -754,34 +722,23 @@ enum lang validate_lang(const char *al)
 	if (!al)
 		return LANG_NL;
 	struct lang_pick en = {-1, 0}, nl = {-1, 0}, any = {-1, 0};
+	struct http_weighted w;
 	int range = 0;
-	for (const char *p = al; *p; range++) {
-		size_t len = strcspn(p, ",");
-		size_t tag = strcspn(p, ",;");
-		const char *t = p;
-		size_t tn = tag;
-		while (tn && (*t == ' ' || *t == '\t'))
-			t++, tn--;
-		while (tn && (t[tn - 1] == ' ' || t[tn - 1] == '\t'))
-			tn--;
-		int w = lang_weight(p + tag, len - tag);
-		size_t primary = strcspn(t, "-,; \t");
-		if (primary > tn)
-			primary = tn;
+	for (const char *p = al; http_next_weighted(&p, &w); range++) {
+		size_t primary = 0; /* the primary subtag: up to a '-' */
+		while (primary < w.vlen && w.v[primary] != '-' && w.v[primary] != ' ' && w.v[primary] != '\t')
+			primary++;
 		struct lang_pick *which = NULL;
-		if (primary == 2 && strncasecmp(t, "en", 2) == 0)
+		if (primary == 2 && strncasecmp(w.v, "en", 2) == 0)
 			which = &en;
-		else if (primary == 2 && strncasecmp(t, "nl", 2) == 0)
+		else if (primary == 2 && strncasecmp(w.v, "nl", 2) == 0)
 			which = &nl;
-		else if (tn == 1 && *t == '*')
+		else if (w.vlen == 1 && w.v[0] == '*')
 			which = &any;
-		if (which && w > which->w) {
-			which->w = w;
+		if (which && w.q > which->w) {
+			which->w = w.q;
 			which->at = range;
 		}
-		p += len;
-		if (*p == ',')
-			p++;
 	}
 	const struct lang_pick *dutch = nl.w >= 0 ? &nl : &any;
 	if (en.w > 0 && (en.w > dutch->w || (en.w == dutch->w && en.at < dutch->at)))
