@@ -413,8 +413,26 @@ static void send_slowly(int fd, int i)
 }
 
 /* The sockets the server process has open, as the kernel sees them (/proc/PID/fd). */
+/* The connections of clients the server holds: its sockets that are TCP connections on its own port
+ * (not the listening one). Its database connections and its listener's come and go on their own
+ * (a reconnect, a pool that opens one more), so counting every socket it has would count them. */
 static int server_sockets(const struct server *s)
 {
+	/* the inodes of the server's own TCP connections on its port, in any state but listening */
+	FILE *f = fopen("/proc/net/tcp", "r");
+	ck_assert_msg(f != NULL, "cannot read /proc/net/tcp");
+	char line[512];
+	unsigned long inodes[8192];
+	size_t ninodes = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned local_port, state;
+		unsigned long inode;
+		if (sscanf(line, " %*d: %*x:%x %*x:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu", &local_port, &state,
+			   &inode) == 3 &&
+		    local_port == (unsigned)s->port && state != 0x0A && inode != 0 && ninodes < 8192)
+			inodes[ninodes++] = inode;
+	}
+	fclose(f);
 	char dir[64], link[320], target[64];
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)s->pid);
 	DIR *d = opendir(dir);
@@ -423,10 +441,17 @@ static int server_sockets(const struct server *s)
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {
 		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
 		ssize_t k = readlink(link, target, sizeof(target) - 1);
-		if (k > 0) {
-			target[k] = '\0';
-			n += strncmp(target, "socket:", 7) == 0;
-		}
+		unsigned long inode;
+		if (k <= 0)
+			continue;
+		target[k] = '\0';
+		if (sscanf(target, "socket:[%lu]", &inode) != 1)
+			continue;
+		for (size_t i = 0; i < ninodes; i++)
+			if (inodes[i] == inode) {
+				n++;
+				break;
+			}
 	}
 	closedir(d);
 	return n;
